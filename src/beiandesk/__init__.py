@@ -1,0 +1,2 @@
+"""beiandesk — ICP filing service platform."""
+__version__ = "0.1.0"
