@@ -270,3 +270,49 @@ class ChangeOrder:
             if cur[key] != new[key]:
                 out.append(key)
         return out
+
+
+@dataclass(frozen=True)
+class DomainFacts:
+    """What a registry (WHOIS/RDAP) or a draft file says of a registrable domain.
+
+    ``None`` means unknown. ``error`` is set when the look-up failed: the rules then give a
+    warning, never a false pass and never a crash.
+    """
+
+    registrar: str = ""
+    registrar_domestic: bool | None = None
+    real_name_verified: bool | None = None
+    holder: str | None = None
+    expires_at: date | None = None
+    registered_at: date | None = None
+    status: tuple[str, ...] = ()
+    source: str = ""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "registrar": self.registrar,
+            "registrar_domestic": self.registrar_domestic,
+            "real_name_verified": self.real_name_verified,
+            "holder": self.holder,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "registered_at": self.registered_at.isoformat() if self.registered_at else None,
+            "status": list(self.status),
+            "source": self.source,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DomainFacts:
+        return cls(
+            registrar=str(d.get("registrar") or ""),
+            registrar_domestic=d.get("registrar_domestic"),
+            real_name_verified=d.get("real_name_verified"),
+            holder=d.get("holder"),
+            expires_at=_date(d.get("expires_at")),
+            registered_at=_date(d.get("registered_at")),
+            status=tuple(d.get("status") or ()),
+            source=str(d.get("source") or ""),
+            error=d.get("error"),
+        )

@@ -1,0 +1,87 @@
+"""Typed settings, read once from the environment (prefix ``BEIANDESK_``) and ``.env``.
+
+Nothing here has side effects at import; ``Settings()`` is built by the bootstrap or the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BEIANDESK_", env_file=".env", extra="ignore")
+
+    #: Where local state lives when no explicit URL/dir is given (SQLite file, job store, files).
+    var_dir: Path = Path("var")
+    #: SQLAlchemy URL. Default: a SQLite file under ``var_dir``. PostgreSQL:
+    #: ``postgresql+psycopg://user@host:5432/db``.
+    database_url: str | None = None
+    #: ``smtp://host:port`` (``smtps://`` for TLS, ``user:pass@`` accepted). Unset: e-mails stay
+    #: in the outbox, visible to admins.
+    smtp_url: str | None = None
+    smtp_from: str = "beiandesk <noreply@beiandesk.local>"
+    #: SMS delivery backend; ``outbox`` stores messages for admins to read.
+    sms_backend: str = "outbox"
+    #: Base URL of the authority gateway (the sandbox in demo mode), e.g. ``http://127.0.0.1:8100``.
+    gateway_url: str | None = None
+    #: Shared secret for the gateway's signed callbacks (HMAC-SHA256). Default: derived from
+    #: ``secret_key``.
+    gateway_secret: str | None = None
+    #: Public base URL of this server, used in callback URLs and e-mail links.
+    public_url: str = "http://127.0.0.1:8000"
+    #: Uploaded materials and verification photos, stored by content hash.
+    storage_dir: Path | None = None
+    #: Signs bearer tokens and session cookies. Default: a dev key generated under ``var_dir``.
+    secret_key: str | None = None
+    #: Encrypts ID numbers and mobiles at rest. Default: a dev key generated under ``var_dir``.
+    data_key: str | None = None
+    #: Let the server's own site probe fetch loopback/private/link-local addresses.
+    probe_allow_private: bool = False
+    #: The sandbox's SMS-check window and the delay before it "sends" the codes, in seconds.
+    sandbox_sms_window_s: float = 86400.0
+    sandbox_sms_delay_s: float = 0.0
+    #: The sandbox's own state (orders, codes, messages). Default: ``var_dir/sandbox.db``.
+    sandbox_db: Path | None = None
+    #: Largest material upload accepted, in bytes (10 MB).
+    max_material_bytes: int = 10 * 1024 * 1024
+    #: Largest verification photo/video accepted, in bytes.
+    max_verification_bytes: int = 50 * 1024 * 1024
+    #: Lifetime of a bearer token, in seconds.
+    token_ttl_s: int = 12 * 3600
+    #: Version of the service terms and privacy statement an applicant consents to.
+    terms_version: str = "2026-11"
+    #: Demo mode: seed data, mount the sandbox, point the gateway, registry and probe at it.
+    demo: bool = False
+    #: Run the job consumer inside ``serve`` (threads). ``beiandesk worker`` runs it alone.
+    worker_in_process: bool = True
+    worker_threads: int = 2
+    #: How often the worker polls the authority for orders it is waiting on, in seconds.
+    poll_interval_s: float = 5.0
+    #: Domain WHOIS/RDAP facts are cached this long, in seconds.
+    domain_facts_ttl_s: int = 6 * 3600
+    #: Override the RDAP base URL (the sandbox's registry in demo mode).
+    rdap_url: str | None = None
+    whois_host: str | None = None
+    whois_port: int = 43
+    log_level: str = Field(default="INFO")
+
+    def resolved_var_dir(self) -> Path:
+        return self.var_dir.resolve()
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_var_dir() / 'beiandesk.db'}"
+
+    def resolved_storage_dir(self) -> Path:
+        return (self.storage_dir or self.var_dir / "files").resolve()
+
+    def resolved_sandbox_db(self) -> Path:
+        return (self.sandbox_db or self.var_dir / "sandbox.db").resolve()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.resolved_database_url().startswith("postgresql")

@@ -1,0 +1,21 @@
+"""The ``beiandesk`` command line. Each group of commands lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from beiandesk.entrypoints.cli import checks_draft, checks_photo, checks_site, core
+
+app = typer.Typer(
+    help="beiandesk — ICP 备案服务平台（网站变更）",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (core, checks_draft, checks_photo, checks_site):
+    module.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,61 @@
+"""The ports the use cases need. Adapters implement them; tests pass the fakes in tests/fakes.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from beiandesk.domain.model import DomainFacts
+from beiandesk.domain.problems import Problem
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class FileStore(Protocol):
+    def put(self, data: bytes) -> str:
+        """Store ``data``; return its content key (hash). Idempotent."""
+
+    def get(self, key: str) -> bytes: ...
+
+
+class DomainFactsLookup(Protocol):
+    def lookup(self, domain: str) -> DomainFacts:
+        """Registry facts of a registrable domain; failures come back as ``DomainFacts(error=…)``."""
+
+
+class SiteProbe(Protocol):
+    def probe(self, url: str, filing_number: str) -> list[Problem]: ...
+
+
+@dataclass
+class VerificationResult:
+    passed: bool
+    problems: list[Problem]
+    media: str = "photo"  # "photo" | "video"
+    measurements: dict[str, Any] = field(default_factory=dict)
+
+
+class PhotoInspector(Protocol):
+    def inspect(self, data: bytes, filename: str | None = None) -> VerificationResult: ...
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None: ...
+
+
+class SmsSender(Protocol):
+    def send(self, to: str, text: str) -> None: ...
+
+
+class AuthorityGateway(Protocol):
+    def submit(self, payload: dict[str, Any], idempotency_key: str) -> str:
+        """Hand an order to the authority; return its reference. Same key → same reference."""
+
+    def status(self, ref: str) -> dict[str, Any]:
+        """``{ref, state, reason, ...}`` with the sandbox/authority state names of api.md."""
+
+    def resend(self, ref: str) -> dict[str, Any]:
+        """Re-send a returned order (new SMS codes)."""
