@@ -9,7 +9,8 @@ extra members (``kind`` for ``material_missing``) that integrators may read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -21,7 +22,7 @@ class Problem:
     message: str
     severity: Severity = "error"
     field: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = dc_field(default_factory=dict)
 
     @property
     def is_error(self) -> bool:

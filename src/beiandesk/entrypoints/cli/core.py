@@ -1,9 +1,97 @@
-"""CLI commands (placeholder until this group lands)."""
+"""Run beiandesk: serve, worker, db upgrade, seed-demo, sandbox, sweep."""
 
 from __future__ import annotations
 
+import logging
+from typing import Annotated
+
 import typer
+
+from beiandesk.config import Settings
+
+log = logging.getLogger("beiandesk")
+
+
+def _logging(settings: Settings) -> None:
+    from beiandesk.adapters.logs import configure
+    configure(settings.log_level)
+
+
+def demo_settings(settings: Settings, host: str, port: int) -> Settings:
+    """``--demo``: the gateway, the registry and the site probe all point at the built-in sandbox."""
+    link_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    base = f"http://{link_host}:{port}"
+    return settings.model_copy(update={
+        "demo": True, "public_url": base, "gateway_url": f"{base}/sandbox",
+        "rdap_url": f"{base}/sandbox/rdap", "probe_allow_private": True,
+    })
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    db = typer.Typer(help="数据库维护", no_args_is_help=True)
+    app.add_typer(db, name="db")
+
+    @app.command()
+    def serve(host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+              port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+              demo: Annotated[bool, typer.Option("--demo", help="演示模式：演示数据 + 管局沙箱")] = False) -> None:
+        """迁移数据库，启动 API、控制台与后台任务（同一进程）。"""
+        import uvicorn
+
+        from beiandesk import bootstrap
+        from beiandesk.entrypoints.server import build_server_app
+        from beiandesk.services.seed import seed_demo
+
+        settings = Settings()
+        _logging(settings)
+        if demo or settings.demo:
+            settings = demo_settings(settings, host, port)
+        built = bootstrap.build(settings, with_jobs=True)
+        if settings.demo:
+            seed_demo(built.deps)
+        log.info("beiandesk 正在 http://%s:%s/ 提供服务%s", host, port, "（演示模式，管局沙箱在 /sandbox/）" if settings.demo else "")
+        uvicorn.run(build_server_app(built), host=host, port=port, log_level=settings.log_level.lower(),
+                    access_log=False)
+
+    @app.command()
+    def worker() -> None:
+        """只运行后台任务（多进程 / 多节点部署时使用）。"""
+        from beiandesk import bootstrap
+
+        settings = Settings()
+        _logging(settings)
+        built = bootstrap.build(settings, with_jobs=True)
+        log.info("beiandesk worker 已启动")
+        built.jobs.run_forever()
+
+    @db.command("upgrade")
+    def db_upgrade() -> None:
+        """应用数据库迁移。"""
+        from beiandesk import bootstrap
+
+        settings = Settings()
+        _logging(settings)
+        bootstrap.build(settings)
+        typer.echo("数据库已是最新版本。")
+
+    @app.command("seed-demo")
+    def seed_demo_cmd() -> None:
+        """创建演示数据（可重复执行）。"""
+        from beiandesk import bootstrap
+        from beiandesk.services.seed import seed_demo
+
+        settings = Settings()
+        _logging(settings)
+        created = seed_demo(bootstrap.build(settings).deps)
+        typer.echo(f"演示数据已就绪（新建：账号 {created['accounts']}，主体 {created['subjects']}，网站 {created['websites']}）。")
+
+    @app.command()
+    def sandbox(host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+                port: Annotated[int, typer.Option(help="监听端口")] = 8100) -> None:
+        """单独运行管局沙箱（非真实工信部系统）。"""
+        from beiandesk.bootstrap import complete_settings
+        from beiandesk.sandbox.app import run_standalone
+
+        settings = complete_settings(Settings())
+        _logging(settings)
+        run_standalone(settings, host, port)

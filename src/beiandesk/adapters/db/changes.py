@@ -1,0 +1,178 @@
+"""Repository for change orders with their calls, events, materials and verifications."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from beiandesk.adapters.crypto import DataCipher
+from beiandesk.adapters.db import tables as t
+from beiandesk.domain.errors import VersionConflict
+from beiandesk.domain.model import Call, ChangeOrder, Event, Reason, WebsiteInfo
+from beiandesk.domain.states import OPEN, ChangeState
+
+_DATES = ("submitted_at", "consent_at", "due_at", "next_call_at", "review_passed_at", "sms_deadline")
+
+
+@dataclass(frozen=True)
+class Material:
+    id: int
+    change_id: int
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "filename": self.filename,
+                "content_type": self.content_type, "size": self.size, "sha256": self.sha256,
+                "uploaded_at": self.uploaded_at.isoformat()}
+
+
+class ChangeRepo:
+    def __init__(self, conn: Connection, cipher: DataCipher) -> None:
+        self.conn, self.cipher = conn, cipher
+        self._loaded: dict[int, int] = {}
+
+    def _to(self, row, calls: list[Call]) -> ChangeOrder:
+        order = ChangeOrder(
+            id=row.id, website_id=row.website_id, subject_id=row.subject_id,
+            account_id=row.account_id, state=ChangeState(row.state),
+            current=WebsiteInfo.from_dict(self.cipher.decrypt_json(row.current_enc)),
+            proposed=WebsiteInfo.from_dict(self.cipher.decrypt_json(row.proposed_enc)),
+            created_at=row.created_at, updated_at=row.updated_at, version=row.version,
+            consent_version=row.consent_version, calls=calls,
+            reasons=[Reason(**r) for r in (row.reasons or [])],
+            authority_ref=row.authority_ref, authority_reason=row.authority_reason,
+            **{k: getattr(row, k) for k in _DATES},
+        )
+        self._loaded[row.id] = row.version
+        return order
+
+    def _calls(self, ids: list[int]) -> dict[int, list[Call]]:
+        out: dict[int, list[Call]] = defaultdict(list)
+        if ids:
+            for r in self.conn.execute(select(t.calls).where(t.calls.c.change_id.in_(ids)).order_by(t.calls.c.id)):
+                out[r.change_id].append(Call(at=r.at, outcome=r.outcome, note=r.note, reviewer=r.reviewer))
+        return out
+
+    def get(self, change_id: int, *, for_update: bool = False) -> ChangeOrder | None:
+        q = select(t.change_orders).where(t.change_orders.c.id == change_id)
+        if for_update and self.conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
+        if not row:
+            return None
+        return self._to(row, self._calls([row.id]).get(row.id, []))
+
+    def by_authority_ref(self, ref: str) -> ChangeOrder | None:
+        row = self.conn.execute(select(t.change_orders.c.id).where(t.change_orders.c.authority_ref == ref)).first()
+        return self.get(row[0], for_update=True) if row else None
+
+    def list(self, *, account_id: int | None = None, states: set[ChangeState] | None = None,
+             website_id: int | None = None, order_by_due: bool = False, limit: int = 200,
+             offset: int = 0, review_pending_only: bool = False) -> list[ChangeOrder]:
+        c = t.change_orders.c
+        q = select(t.change_orders)
+        if account_id is not None:
+            q = q.where(c.account_id == account_id)
+        if states:
+            q = q.where(c.state.in_([str(s) for s in states]))
+        if website_id is not None:
+            q = q.where(c.website_id == website_id)
+        if review_pending_only:
+            q = q.where(c.review_passed_at.is_(None))
+        q = q.order_by(c.due_at, c.id) if order_by_due else q.order_by(c.id.desc())
+        rows = list(self.conn.execute(q.limit(limit).offset(offset)))
+        calls = self._calls([r.id for r in rows])
+        return [self._to(r, calls.get(r.id, [])) for r in rows]
+
+    def has_open(self, website_id: int) -> bool:
+        return self.conn.execute(select(t.change_orders.c.id).where(
+            t.change_orders.c.open_website_id == website_id)).first() is not None
+
+    def _values(self, o: ChangeOrder) -> dict[str, Any]:
+        return dict(
+            website_id=o.website_id, subject_id=o.subject_id, account_id=o.account_id,
+            state=str(o.state), open_website_id=o.website_id if o.state in OPEN else None,
+            current_enc=self.cipher.encrypt_json(o.current.to_dict()),
+            proposed_enc=self.cipher.encrypt_json(o.proposed.to_dict()),
+            version=o.version, created_at=o.created_at, updated_at=o.updated_at,
+            consent_version=o.consent_version, reasons=[r.to_dict() for r in o.reasons],
+            authority_ref=o.authority_ref, authority_reason=o.authority_reason,
+            **{k: getattr(o, k) for k in _DATES},
+        )
+
+    def save(self, o: ChangeOrder) -> ChangeOrder:
+        """Insert or update (optimistically, against the version loaded), with new events/calls."""
+        if o.id is None:
+            o.id = self.conn.execute(insert(t.change_orders).values(**self._values(o))).inserted_primary_key[0]
+            known_calls = 0
+        else:
+            loaded = self._loaded.get(o.id)
+            res = self.conn.execute(update(t.change_orders).where(
+                t.change_orders.c.id == o.id, t.change_orders.c.version == loaded).values(**self._values(o)))
+            if res.rowcount != 1:
+                raise VersionConflict(self.current_version(o.id))
+            known_calls = self.conn.execute(select(func.count()).select_from(t.calls).where(
+                t.calls.c.change_id == o.id)).scalar_one()
+        self._loaded[o.id] = o.version
+        for call in o.calls[known_calls:]:
+            self.conn.execute(insert(t.calls).values(change_id=o.id, at=call.at, outcome=call.outcome,
+                                                     note=call.note, reviewer=call.reviewer))
+        if o.new_events:
+            self.conn.execute(insert(t.events), [dict(
+                change_id=o.id, at=e.at, kind=e.kind, from_state=e.from_state, state=e.state,
+                actor=e.actor, message=e.message, data=e.data) for e in o.new_events])
+            o.new_events.clear()
+        return o
+
+    def current_version(self, change_id: int) -> int:
+        row = self.conn.execute(select(t.change_orders.c.version).where(t.change_orders.c.id == change_id)).first()
+        return row[0] if row else 0
+
+    def events(self, change_id: int) -> list[Event]:
+        rows = self.conn.execute(select(t.events).where(t.events.c.change_id == change_id).order_by(t.events.c.id))
+        return [Event(at=r.at, kind=r.kind, state=r.state, actor=r.actor, message=r.message,
+                      from_state=r.from_state, data=r.data or {}) for r in rows]
+
+    # materials ---------------------------------------------------------------------------
+    def add_material(self, change_id: int, kind: str, filename: str, content_type: str, size: int,
+                     sha256: str, uploaded_by: str, now: datetime) -> Material:
+        mid = self.conn.execute(insert(t.materials).values(
+            change_id=change_id, kind=kind, filename=filename, content_type=content_type, size=size,
+            sha256=sha256, uploaded_by=uploaded_by, uploaded_at=now)).inserted_primary_key[0]
+        return Material(mid, change_id, kind, filename, content_type, size, sha256, uploaded_by, now)
+
+    def materials(self, change_id: int) -> list[Material]:
+        rows = self.conn.execute(select(t.materials).where(t.materials.c.change_id == change_id).order_by(t.materials.c.id))
+        return [Material(r.id, r.change_id, r.kind, r.filename, r.content_type, r.size, r.sha256,
+                         r.uploaded_by, r.uploaded_at) for r in rows]
+
+    def delete_material(self, change_id: int, material_id: int) -> bool:
+        res = self.conn.execute(delete(t.materials).where(
+            t.materials.c.change_id == change_id, t.materials.c.id == material_id))
+        return res.rowcount == 1
+
+    # verification ------------------------------------------------------------------------
+    def add_verification(self, change_id: int, media: str, passed: bool, problems: list[dict],
+                         content_type: str, size: int, sha256: str, now: datetime) -> int:
+        return self.conn.execute(insert(t.verifications).values(
+            change_id=change_id, media=media, passed=passed, problems=problems,
+            content_type=content_type, size=size, sha256=sha256, created_at=now)).inserted_primary_key[0]
+
+    def latest_verification(self, change_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(select(t.verifications).where(t.verifications.c.change_id == change_id)
+                                .order_by(t.verifications.c.id.desc()).limit(1)).first()
+        return dict(row._mapping) if row else None
+
+    def has_passing_verification(self, change_id: int) -> bool:
+        return self.conn.execute(select(t.verifications.c.id).where(
+            t.verifications.c.change_id == change_id, t.verifications.c.passed.is_(True)).limit(1)).first() is not None

@@ -1,0 +1,237 @@
+"""The database schema (SQLAlchemy Core). Migrations in ``beiandesk/migrations`` create it.
+
+Personal data columns end in ``_enc`` (Fernet ciphertext) or ``_hash`` (blind index); a change
+order's ``current``/``proposed`` snapshots are stored encrypted whole, since they hold both.
+``open_website_id`` is set while an order is open and NULL otherwise: its UNIQUE constraint
+enforces "one open order per website" in the database itself, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+from beiandesk.domain.states import ChangeState
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_STATES = ", ".join(f"'{s.value}'" for s in ChangeState)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("email", String(254), nullable=False, default=""),
+    Column("enterprise_verified", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("role in ('applicant', 'reviewer', 'admin')", name="role"),
+)
+
+subjects = Table(
+    "subjects", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("province", String(16), nullable=False),
+    Column("id_type", String(32), nullable=False),
+    Column("id_number_enc", Text, nullable=False),
+    Column("filing_number", String(64), nullable=False, unique=True),
+    Column("legal_rep", String(100), nullable=False, default=""),
+    Column("principal_enc", Text, nullable=False),
+    Column("principal_mobile_hash", String(64), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("kind in ('personal', 'enterprise')", name="kind"),
+)
+
+websites = Table(
+    "websites", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_id", ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("filing_number", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("domains", JSON, nullable=False),
+    Column("home_url", String(2048), nullable=False, default=""),
+    Column("info_enc", Text, nullable=False),
+    Column("principal_mobile_hash", String(64), nullable=False, index=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("status in ('open', 'closed')", name="status"),
+)
+
+website_history = Table(
+    "website_history", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("website_id", ForeignKey("websites.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("info_enc", Text, nullable=False),
+    Column("change_id", Integer, nullable=True),
+    Column("archived_at", UTCDateTime, nullable=False),
+    UniqueConstraint("website_id", "version", name="uq_website_history_version"),
+)
+
+change_orders = Table(
+    "change_orders", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("website_id", ForeignKey("websites.id"), nullable=False, index=True),
+    Column("subject_id", ForeignKey("subjects.id"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("state", String(32), nullable=False, index=True),
+    Column("open_website_id", Integer, nullable=True, unique=True),
+    Column("current_enc", Text, nullable=False),
+    Column("proposed_enc", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("submitted_at", UTCDateTime),
+    Column("consent_at", UTCDateTime),
+    Column("consent_version", String(32)),
+    Column("due_at", UTCDateTime, index=True),
+    Column("next_call_at", UTCDateTime),
+    Column("review_passed_at", UTCDateTime),
+    Column("reasons", JSON, nullable=False, default=list),
+    Column("authority_ref", String(64), index=True),
+    Column("authority_reason", String(64)),
+    Column("sms_deadline", UTCDateTime),
+    CheckConstraint(f"state in ({_STATES})", name="state"),
+)
+
+calls = Table(
+    "calls", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("change_id", ForeignKey("change_orders.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("reviewer", String(64), nullable=False),
+    CheckConstraint("outcome in ('reached', 'unreachable')", name="outcome"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("change_id", ForeignKey("change_orders.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("from_state", String(32)),
+    Column("state", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("data", JSON, nullable=False, default=dict),
+)
+
+materials = Table(
+    "materials", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("change_id", ForeignKey("change_orders.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("filename", String(255), nullable=False, default=""),
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+)
+
+verifications = Table(
+    "verifications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("change_id", ForeignKey("change_orders.id"), nullable=False, index=True),
+    Column("media", String(16), nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("problems", JSON, nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("change_id", Integer, nullable=True, index=True),
+    Column("recipient_masked", String(254), nullable=False, default=""),
+    Column("subject", String(255), nullable=False, default=""),
+    Column("payload_enc", Text, nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime),
+    Column("claimed_by", String(64)),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+    CheckConstraint("status in ('pending', 'sending', 'sent', 'failed')", name="status"),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+domain_facts_cache = Table(
+    "domain_facts_cache", metadata,
+    Column("domain", String(253), primary_key=True),
+    Column("facts", JSON, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+auth_codes = Table(
+    "auth_codes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("instance_id", String(64), nullable=False, index=True),
+    Column("public_ip", String(64), nullable=False),
+    Column("domain", String(253), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)

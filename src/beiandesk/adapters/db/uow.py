@@ -1,0 +1,54 @@
+"""The unit of work: one transaction, its repositories, and what to do after commit.
+
+Use cases commit explicitly; leaving the block without ``commit()`` rolls back.
+``after_commit`` callbacks (waking the job runner) run only once the data is durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+
+from beiandesk.adapters.crypto import DataCipher
+from beiandesk.adapters.db.changes import ChangeRepo
+from beiandesk.adapters.db.outbox import OutboxRepo
+from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
+from beiandesk.adapters.db.support import AuthCodeRepo, DomainFactsCache
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, cipher: DataCipher, *, readonly: bool = False) -> None:
+        self.engine, self.cipher, self.readonly = engine, cipher, readonly
+        self._after: list[Callable[[], Any]] = []
+
+    def __enter__(self) -> SqlUnitOfWork:
+        opts = {"sqlite_begin": "DEFERRED" if self.readonly else "IMMEDIATE"}
+        self.conn = self.engine.connect().execution_options(**opts)
+        self.tx = self.conn.begin()
+        self.accounts = AccountRepo(self.conn)
+        self.subjects = SubjectRepo(self.conn, self.cipher)
+        self.websites = WebsiteRepo(self.conn, self.cipher)
+        self.changes = ChangeRepo(self.conn, self.cipher)
+        self.outbox = OutboxRepo(self.conn, self.cipher)
+        self.auth_codes = AuthCodeRepo(self.conn)
+        self.domain_cache = DomainFactsCache(self.conn)
+        return self
+
+    def after_commit(self, fn: Callable[[], Any]) -> None:
+        self._after.append(fn)
+
+    def commit(self) -> None:
+        self.tx.commit()
+        callbacks, self._after = self._after, []
+        for fn in callbacks:
+            fn()
+
+    def rollback(self) -> None:
+        if self.tx.is_active:
+            self.tx.rollback()
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+        self.conn.close()

@@ -1,0 +1,104 @@
+"""The one place that chooses concrete adapters and wires them into ``Deps``.
+
+Tests build ``Deps`` with fakes instead (tests/fakes.py). Nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from beiandesk.adapters.clock import SystemClock
+from beiandesk.adapters.crypto import DataCipher
+from beiandesk.adapters.db.engine import build_engine
+from beiandesk.adapters.db.migrate import upgrade
+from beiandesk.adapters.db.uow import SqlUnitOfWork
+from beiandesk.adapters.notify import OutboxOnlyMailer, OutboxSms, SmtpMailer
+from beiandesk.adapters.security import Passwords, Tokens
+from beiandesk.adapters.storage import LocalFileStore
+from beiandesk.config import Settings
+from beiandesk.domain import workdays
+from beiandesk.services.deps import Deps
+
+log = logging.getLogger("beiandesk")
+
+
+def _dev_key(var_dir: Path, name: str) -> str:
+    """A key generated once under var/ for development; production sets the variable."""
+    path = var_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    log.warning("%s 未设置：已在 %s 生成开发用密钥（生产环境请设置 BEIANDESK_%s）",
+                name.upper(), path, name.upper())
+    return key
+
+
+def complete_settings(settings: Settings) -> Settings:
+    """Fill in the generated dev keys so every component of this process sees the same ones."""
+    var_dir = settings.resolved_var_dir()
+    updates = {}
+    if not settings.secret_key:
+        updates["secret_key"] = _dev_key(var_dir, "secret_key")
+    if not settings.data_key:
+        updates["data_key"] = _dev_key(var_dir, "data_key")
+    return settings.model_copy(update=updates) if updates else settings
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    deps: Deps
+    jobs: Any = None
+
+
+def _on_calendar_fallback(year: int) -> None:
+    log.warning("chinesecalendar 没有 %s 年的节假日数据，该年按周一至周五计算工作日", year)
+
+
+def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, **overrides: object) -> App:
+    settings = complete_settings(settings)
+    workdays.on_fallback = _on_calendar_fallback
+    engine = build_engine(settings.resolved_database_url())
+    if migrate:
+        upgrade(engine)
+    cipher = DataCipher(settings.data_key or "")
+
+    def uow(readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, cipher, readonly=readonly)
+
+    deps = Deps(
+        settings=settings,
+        uow=uow,
+        clock=SystemClock(),
+        files=LocalFileStore(settings.resolved_storage_dir()),
+        passwords=Passwords(),
+        tokens=Tokens(settings.secret_key or "", settings.token_ttl_s),
+        mailer=SmtpMailer(settings.smtp_url, settings.smtp_from) if settings.smtp_url else OutboxOnlyMailer(),
+        sms=OutboxSms(),
+    )
+    _attach_checkers(deps, settings)
+    for key, value in overrides.items():
+        setattr(deps, key, value)
+    jobs = None
+    if with_jobs:
+        from beiandesk.adapters.jobs import JobRunner
+        jobs = JobRunner(settings, deps)
+        deps.wake = jobs.wake
+    return App(settings=settings, engine=engine, deps=deps, jobs=jobs)
+
+
+def _attach_checkers(deps: Deps, settings: Settings) -> None:
+    """Photo inspector, registry look-ups, site probe and the authority gateway."""
+    from beiandesk.adapters import wiring
+
+    wiring.attach(deps, settings)

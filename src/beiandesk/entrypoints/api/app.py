@@ -1,0 +1,71 @@
+"""The ASGI application: API routers, problem handlers, health and metrics.
+
+``create_app`` takes an already-built ``bootstrap.App``; ``on_startup``/``on_shutdown`` hooks
+let ``serve`` start the in-process worker and the demo sandbox's ticker with the app.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from beiandesk import __version__
+from beiandesk.bootstrap import App
+from beiandesk.entrypoints.api import problems, routes_changes, routes_records
+
+API_BODY_LIMIT = 64 * 1024 * 1024
+
+
+def create_app(app: App, *, on_startup: list[Callable[[], Any]] | None = None,
+               on_shutdown: list[Callable[[], Any]] | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # noqa: ANN202
+        for fn in on_startup or []:
+            fn()
+        yield
+        for fn in reversed(on_shutdown or []):
+            fn()
+
+    api = FastAPI(title="beiandesk", version=__version__, lifespan=lifespan,
+                  description="ICP 备案服务平台 — 网站变更（接入商）。错误均为 RFC 9457 problem JSON，含 `code`。")
+    api.state.deps = app.deps
+    api.state.app = app
+    problems.install(api)
+    _metrics(api)
+
+    @api.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    api.include_router(routes_records.router)
+    api.include_router(routes_changes.router)
+    from beiandesk.entrypoints.api import routes_review
+    api.include_router(routes_review.router)
+    api.add_middleware(problems.BodyLimit, limit=max(API_BODY_LIMIT, app.settings.max_verification_bytes + 1024 * 1024))
+    return api
+
+
+def _metrics(api: FastAPI) -> None:
+    registry = CollectorRegistry()
+    requests = Counter("beiandesk_http_requests_total", "HTTP requests", ["method", "route", "status"],
+                       registry=registry)
+    latency = Histogram("beiandesk_http_request_seconds", "HTTP request latency", ["route"], registry=registry)
+
+    @api.middleware("http")
+    async def count(request: Request, call_next):  # noqa: ANN001, ANN202
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        requests.labels(request.method, path, str(response.status_code)).inc()
+        latency.labels(path).observe(time.perf_counter() - start)
+        return response
+
+    @api.get("/metrics", tags=["ops"], include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

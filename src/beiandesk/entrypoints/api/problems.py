@@ -1,0 +1,130 @@
+"""RFC 9457 problem responses for every error, with a stable ``code`` and a Chinese message."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from beiandesk.domain.errors import DomainError
+from beiandesk.domain.masking import scrub
+
+log = logging.getLogger("beiandesk.api")
+
+_HTTP_CODES = {
+    400: ("bad_request", "请求格式不正确。"),
+    401: ("unauthorized", "未登录或登录已过期，请重新登录。"),
+    403: ("forbidden", "无权执行此操作。"),
+    404: ("not_found", "请求的地址不存在。"),
+    405: ("method_not_allowed", "不支持该请求方法。"),
+    406: ("not_acceptable", "无法提供请求的格式。"),
+    413: ("request_too_large", "请求体过大。"),
+    415: ("unsupported_media_type", "不支持的请求内容类型。"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试。"),
+}
+
+
+def problem(status: int, code: str, message: str, *, request: Request | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": f"https://beiandesk.dev/problems/{code}", "title": message,
+                            "status": status, "code": code, "message": message, "detail": message}
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    items = []
+    for err in exc.errors()[:20]:
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body",))
+        kind = err.get("type", "")
+        if kind == "extra_forbidden":
+            msg = "不支持的字段"
+        elif kind == "missing":
+            msg = "缺少必填字段"
+        elif kind == "json_invalid":
+            msg = "JSON 格式错误"
+        else:
+            msg = "取值不正确"
+        items.append({"field": loc, "message": msg, "type": kind})
+    first = items[0] if items else {"field": "", "message": "请求参数不正确"}
+    return f"请求参数不正确：{first['field'] or '请求体'} {first['message']}。", items
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        extra: dict[str, Any] = {}
+        if exc.problems:
+            extra["problems"] = [p.to_dict() for p in exc.problems]
+        if exc.code == "version_conflict":
+            extra["current_version"] = getattr(exc, "current", None)
+        return problem(exc.status, exc.code, exc.message, request=request, headers=headers, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message, items = _validation_message(exc)
+        return problem(422, "invalid_request", message, request=request, errors=items)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "请求无法处理。"))
+        if isinstance(exc.detail, dict) and "code" in exc.detail:
+            code, message = exc.detail["code"], exc.detail.get("message", message)
+        return problem(exc.status_code, code, message, request=request, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s: %s", request.method, request.url.path, scrub(repr(exc)),
+                  exc_info=exc)
+        return problem(500, "internal_error", "服务器内部错误，请稍后重试。", request=request)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes, declared or streamed (pure ASGI middleware)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.limit
+            except ValueError:
+                too_big = False
+            if too_big:
+                await self._refuse(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
+        response = problem(413, "request_too_large", f"请求体超过 {self.limit // (1024 * 1024)} MB 上限。")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass

@@ -1,0 +1,142 @@
+"""Change orders on the applicant's side (api.md §Change orders)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, File, Form, Header, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from beiandesk.domain.errors import VersionConflict
+from beiandesk.domain.problems import report
+from beiandesk.entrypoints.api import views
+from beiandesk.entrypoints.api.schemas import ProposedPatch, SubmitBody
+from beiandesk.entrypoints.api.security import AccountDep, DepsDep
+from beiandesk.services import changes, materials, precheck
+
+router = APIRouter(prefix="/api/v1", tags=["changes"])
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def _json(order: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(views.change(order), status_code=status, headers={"ETag": f'"{order.version}"'})
+
+
+def _if_match(value: str | None, change_id: int, d: Any, account: Any) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    m = _ETAG.match(value)
+    if not m:  # an entity tag we never issued can never match (RFC 9110 §13.1.1)
+        raise VersionConflict(changes.get_change(d, account, change_id).version)
+    return int(m.group(1))
+
+
+async def _read(upload: UploadFile, limit: int) -> bytes:
+    data = await upload.read(limit + 1)
+    return data
+
+
+@router.post("/websites/{website_id}/changes", status_code=201)
+def open_change(d: DepsDep, account: AccountDep, website_id: int) -> JSONResponse:
+    return _json(changes.open_change(d, account, website_id), 201)
+
+
+@router.get("/changes")
+def list_changes(d: DepsDep, account: AccountDep, state: str | None = None) -> list[dict[str, Any]]:
+    from beiandesk.domain.states import ChangeState
+    if state is not None and state not in ChangeState.__members__:
+        raise RequestValidationError([{"type": "enum", "loc": ("query", "state"), "msg": "unknown state"}])
+    return [views.change(o) for o in changes.list_changes(d, account, state)]
+
+
+@router.get("/changes/{change_id}")
+def get_change(d: DepsDep, account: AccountDep, change_id: int) -> JSONResponse:
+    return _json(changes.get_change(d, account, change_id))
+
+
+@router.patch("/changes/{change_id}")
+def patch_change(d: DepsDep, account: AccountDep, change_id: int,
+                 body: Annotated[dict[str, Any], Body(description="{proposed: {...}} 或直接给出部分 proposed 对象")],
+                 if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+    raw = body["proposed"] if set(body) == {"proposed"} and isinstance(body.get("proposed"), dict) else body
+    try:
+        patch = ProposedPatch.model_validate(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    expected = _if_match(if_match, change_id, d, account)
+    return _json(changes.update_change(d, account, change_id, patch.model_dump(exclude_unset=True, mode="json"), expected))
+
+
+@router.get("/changes/{change_id}/events")
+def change_events(d: DepsDep, account: AccountDep, change_id: int) -> list[dict[str, Any]]:
+    return [views.event(e) for e in changes.events(d, account, change_id)]
+
+
+@router.get("/changes/{change_id}/precheck")
+def change_precheck(d: DepsDep, account: AccountDep, change_id: int) -> dict[str, Any]:
+    return report(precheck.precheck(d, account, change_id))
+
+
+@router.post("/changes/{change_id}/submit")
+def submit(d: DepsDep, account: AccountDep, change_id: int,
+           body: Annotated[SubmitBody | None, Body()] = None) -> JSONResponse:
+    body = body or SubmitBody()
+    return _json(changes.submit(d, account, change_id, body.accept_terms, body.accept_privacy))
+
+
+@router.post("/changes/{change_id}/withdraw")
+def withdraw(d: DepsDep, account: AccountDep, change_id: int) -> JSONResponse:
+    return _json(changes.withdraw(d, account, change_id))
+
+
+@router.post("/changes/{change_id}/materials", status_code=201)
+async def upload_material(d: DepsDep, account: AccountDep, change_id: int,
+                          kind: Annotated[str, Form(max_length=64)],
+                          file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    data = await _read(file, d.settings.max_material_bytes)
+    from starlette.concurrency import run_in_threadpool
+    material = await run_in_threadpool(materials.upload_material, d, account, change_id, kind,
+                                       file.filename or "", data)
+    return material.to_dict()
+
+
+@router.get("/changes/{change_id}/materials")
+def list_materials(d: DepsDep, account: AccountDep, change_id: int) -> list[dict[str, Any]]:
+    return [m.to_dict() for m in materials.list_materials(d, account, change_id)]
+
+
+@router.get("/changes/{change_id}/materials/{material_id}/content")
+def material_content(d: DepsDep, account: AccountDep, change_id: int, material_id: int) -> Response:
+    material, data = materials.material_content(d, account, change_id, material_id)
+    return Response(data, media_type=material.content_type,
+                    headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff",
+                             "Cache-Control": "private, max-age=300"})
+
+
+@router.delete("/changes/{change_id}/materials/{material_id}", status_code=204)
+def delete_material(d: DepsDep, account: AccountDep, change_id: int, material_id: int) -> Response:
+    materials.delete_material(d, account, change_id, material_id)
+    return Response(status_code=204)
+
+
+@router.post("/changes/{change_id}/verification", status_code=201)
+async def verification(d: DepsDep, account: AccountDep, change_id: int,
+                       file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    data = await _read(file, d.settings.max_verification_bytes)
+    from starlette.concurrency import run_in_threadpool
+    result = await run_in_threadpool(materials.upload_verification, d, account, change_id,
+                                     file.filename or "", data)
+    return {"passed": result.passed, "media": result.media, "problems": [p.to_dict() for p in result.problems]}
+
+
+@router.get("/changes/{change_id}/verification")
+def latest_verification(d: DepsDep, account: AccountDep, change_id: int) -> dict[str, Any]:
+    v = materials.latest_verification(d, account, change_id)
+    if v is None:
+        return {"passed": False, "media": None, "problems": [], "uploaded": False}
+    return {"passed": v["passed"], "media": v["media"], "problems": v["problems"], "uploaded": True,
+            "created_at": v["created_at"].isoformat()}

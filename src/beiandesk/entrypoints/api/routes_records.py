@@ -1,0 +1,56 @@
+"""Auth, me, and the filed records (api.md §Records)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query
+
+from beiandesk.entrypoints.api import views
+from beiandesk.entrypoints.api.security import AccountDep, DepsDep
+from beiandesk.services import auth, records
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.post("/auth/token", tags=["auth"], summary="OAuth2 password flow")
+def token(d: DepsDep, username: Annotated[str, Form(max_length=64)],
+          password: Annotated[str, Form(max_length=256)]) -> dict[str, Any]:
+    account, access_token = auth.login(d, username, password)
+    return {"access_token": access_token, "token_type": "bearer", "expires_in": d.settings.token_ttl_s,
+            "role": str(account.role)}
+
+
+@router.get("/me", tags=["auth"])
+def me(account: AccountDep) -> dict[str, Any]:
+    return {"id": account.id, "username": account.username, "role": str(account.role),
+            "display_name": account.display_name, "email": account.email,
+            "enterprise_verified": account.enterprise_verified}
+
+
+@router.get("/subjects", tags=["records"])
+def list_subjects(d: DepsDep, account: AccountDep) -> list[dict[str, Any]]:
+    return [views.subject(s) for s in records.list_subjects(d, account)]
+
+
+@router.get("/subjects/{subject_id}", tags=["records"])
+def get_subject(d: DepsDep, account: AccountDep, subject_id: int) -> dict[str, Any]:
+    return views.subject(records.get_subject(d, account, subject_id))
+
+
+@router.get("/websites", tags=["records"])
+def list_websites(d: DepsDep, account: AccountDep,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+                  offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+    return [views.website(w) for w in records.list_websites(d, account, limit, offset)]
+
+
+@router.get("/websites/{website_id}", tags=["records"])
+def get_website(d: DepsDep, account: AccountDep, website_id: int) -> dict[str, Any]:
+    return views.website(records.get_website(d, account, website_id))
+
+
+@router.get("/websites/{website_id}/history", tags=["records"])
+def website_history(d: DepsDep, account: AccountDep, website_id: int) -> list[dict[str, Any]]:
+    return [{"version": h["version"], "change_id": h["change_id"], "archived_at": h["archived_at"].isoformat(),
+             **views.info(h["info"])} for h in records.website_history(d, account, website_id)]

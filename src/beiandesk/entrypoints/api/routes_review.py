@@ -1,0 +1,66 @@
+"""Reviewer and admin endpoints (api.md §Reviewer), the authority callback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
+
+from beiandesk.entrypoints.api import views
+from beiandesk.entrypoints.api.routes_changes import _json
+from beiandesk.entrypoints.api.schemas import ApproveBody, CallBody, RejectBody
+from beiandesk.entrypoints.api.security import AdminDep, DepsDep, StaffDep
+from beiandesk.services import review
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.get("/review/queue", tags=["review"])
+def review_queue(d: DepsDep, account: StaffDep) -> list[dict[str, Any]]:
+    now = d.clock.now()
+    out = []
+    for o in review.queue(d, account):
+        item = views.change(o)
+        item["overdue"] = bool(o.due_at and o.due_at < now and o.state == "provider_review")
+        item["call_due"] = bool(o.next_call_at and o.next_call_at <= now)
+        out.append(item)
+    return out
+
+
+@router.post("/review/changes/{change_id}/calls", tags=["review"])
+def log_call(d: DepsDep, account: StaffDep, change_id: int, body: CallBody) -> JSONResponse:
+    return _json(review.log_call(d, account, change_id, body.outcome, body.note))
+
+
+@router.post("/review/changes/{change_id}/approve", tags=["review"])
+def approve(d: DepsDep, account: StaffDep, change_id: int,
+            body: Annotated[ApproveBody | None, Body()] = None) -> JSONResponse:
+    return _json(review.approve(d, account, change_id, (body or ApproveBody()).note))
+
+
+@router.post("/review/changes/{change_id}/reject", tags=["review"])
+def reject(d: DepsDep, account: StaffDep, change_id: int, body: RejectBody) -> JSONResponse:
+    return _json(review.reject(d, account, change_id, [r.model_dump() for r in body.reasons]))
+
+
+@router.post("/review/changes/{change_id}/resend", tags=["review"])
+def resend(d: DepsDep, account: StaffDep, change_id: int) -> JSONResponse:
+    return _json(review.resend(d, account, change_id))
+
+
+@router.get("/admin/outbox", tags=["admin"])
+def admin_outbox(d: DepsDep, account: AdminDep, kind: Annotated[str | None, Query(max_length=32)] = None,
+                 status: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, Any]:
+    return review.outbox(d, account, kind, status)
+
+
+@router.post("/authority/callback", tags=["authority"], include_in_schema=False)
+async def authority_callback(request: Request, d: DepsDep) -> dict[str, Any]:
+    from starlette.concurrency import run_in_threadpool
+
+    from beiandesk.services import authority
+    body = await request.body()
+    ok = await run_in_threadpool(authority.callback, d, body, request.headers.get("x-sandbox-timestamp"),
+                                 request.headers.get("x-sandbox-signature"))
+    return {"ok": ok}

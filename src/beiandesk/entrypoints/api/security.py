@@ -1,0 +1,46 @@
+"""Request → account (bearer token) and role checks, as FastAPI dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from beiandesk.domain.errors import Forbidden
+from beiandesk.domain.model import Account
+from beiandesk.services import auth
+from beiandesk.services.deps import Deps
+
+bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_deps(request: Request) -> Deps:
+    return request.app.state.deps
+
+
+def current_account(request: Request, token: Annotated[str | None, Depends(bearer)],
+                    d: Annotated[Deps, Depends(get_deps)]) -> Account:
+    if not token:
+        raise auth.Unauthorized()
+    account = auth.account_for_token(d, token)
+    request.state.actor = account.username
+    return account
+
+
+def staff_account(account: Annotated[Account, Depends(current_account)]) -> Account:
+    if not account.is_staff:
+        raise Forbidden("需要审核专员或管理员权限。")
+    return account
+
+
+def admin_account(account: Annotated[Account, Depends(current_account)]) -> Account:
+    if str(account.role) != "admin":
+        raise Forbidden("需要管理员权限。")
+    return account
+
+
+DepsDep = Annotated[Deps, Depends(get_deps)]
+AccountDep = Annotated[Account, Depends(current_account)]
+StaffDep = Annotated[Account, Depends(staff_account)]
+AdminDep = Annotated[Account, Depends(admin_account)]

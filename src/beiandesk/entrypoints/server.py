@@ -1,0 +1,37 @@
+"""Compose the process that ``serve`` runs: API, console, demo sandbox, in-process worker."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+
+from beiandesk.bootstrap import App
+from beiandesk.entrypoints.api.app import create_app
+
+log = logging.getLogger("beiandesk")
+
+
+def build_server_app(app: App, *, with_worker: bool = True) -> FastAPI:
+    starts: list[Any] = []
+    stops: list[Any] = []
+    sandbox = None
+    if app.settings.demo:
+        from beiandesk.sandbox.app import create_sandbox_app
+        sandbox = create_sandbox_app(app.settings)
+        starts.append(sandbox.state.sandbox.start)
+        stops.append(sandbox.state.sandbox.stop)
+    if with_worker and app.jobs is not None and app.settings.worker_in_process:
+        starts.append(app.jobs.start)
+        stops.append(app.jobs.stop)
+    api = create_app(app, on_startup=starts, on_shutdown=stops)
+    try:
+        from beiandesk.entrypoints.web import console
+    except ImportError:
+        console = None
+    if console is not None:
+        console.install(api, app)
+    if sandbox is not None:
+        api.mount("/sandbox", sandbox)
+    return api

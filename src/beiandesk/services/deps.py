@@ -1,0 +1,39 @@
+"""What use cases are given: a unit-of-work factory and the ports. Built once in bootstrap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from beiandesk.config import Settings
+from beiandesk.services.ports import (
+    AuthorityGateway,
+    Clock,
+    DomainFactsLookup,
+    FileStore,
+    Mailer,
+    PhotoInspector,
+    SiteProbe,
+    SmsSender,
+)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    uow: Callable[..., Any]  # (readonly: bool = False) -> a unit of work (context manager)
+    clock: Clock
+    files: FileStore
+    passwords: Any
+    tokens: Any
+    photo: PhotoInspector | None = None
+    domain_lookup: DomainFactsLookup | None = None
+    site_probe: SiteProbe | None = None
+    mailer: Mailer | None = None
+    sms: SmsSender | None = None
+    gateway: AuthorityGateway | None = None
+    #: Checks a gateway callback's signature: (body, timestamp header, signature header) -> bool.
+    verify_callback: Callable[[bytes, str | None, str | None], bool] | None = None
+    #: Called with outbox ids after the transaction that wrote them commits (wakes the worker).
+    wake: Callable[[list[int]], None] = field(default=lambda ids: None)

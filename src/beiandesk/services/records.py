@@ -1,0 +1,44 @@
+"""Read the filed records: an applicant sees its own, reviewers and admins see all."""
+
+from __future__ import annotations
+
+from beiandesk.domain.errors import NotFound
+from beiandesk.domain.model import Account, Subject, Website
+from beiandesk.services.deps import Deps
+
+
+def _scope(actor: Account) -> int | None:
+    return None if actor.is_staff else actor.id
+
+
+def list_subjects(d: Deps, actor: Account) -> list[Subject]:
+    with d.uow(readonly=True) as uow:
+        return uow.subjects.list(account_id=_scope(actor))
+
+
+def get_subject(d: Deps, actor: Account, subject_id: int) -> Subject:
+    with d.uow(readonly=True) as uow:
+        s = uow.subjects.get(subject_id)
+    if s is None or (not actor.is_staff and s.account_id != actor.id):
+        raise NotFound("主体")
+    return s
+
+
+def list_websites(d: Deps, actor: Account, limit: int = 500, offset: int = 0) -> list[Website]:
+    with d.uow(readonly=True) as uow:
+        return uow.websites.list(account_id=_scope(actor), limit=limit, offset=offset)
+
+
+def get_website(d: Deps, actor: Account, website_id: int) -> Website:
+    with d.uow(readonly=True) as uow:
+        w = uow.websites.get(website_id)
+        owner = uow.websites.owner_account(website_id) if w else None
+    if w is None or (not actor.is_staff and owner != actor.id):
+        raise NotFound("网站")
+    return w
+
+
+def website_history(d: Deps, actor: Account, website_id: int) -> list[dict]:
+    get_website(d, actor, website_id)
+    with d.uow(readonly=True) as uow:
+        return uow.websites.history(website_id)

@@ -1,0 +1,99 @@
+"""The provider's first review (初审): queue, calls, approve, reject, resend to the authority."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beiandesk.domain import change as rules
+from beiandesk.domain.errors import DomainError, NotFound
+from beiandesk.domain.model import Account, ChangeOrder, Reason
+from beiandesk.domain.states import LABELS, ChangeState
+from beiandesk.services import notify
+from beiandesk.services.deps import Deps
+
+S = ChangeState
+
+
+def queue(d: Deps, actor: Account, limit: int = 200) -> list[ChangeOrder]:
+    """Orders waiting for first review, earliest working-day deadline first; then returned ones."""
+    with d.uow(readonly=True) as uow:
+        waiting = uow.changes.list(states={S.provider_review}, order_by_due=True, limit=limit,
+                                   review_pending_only=True)
+        returned = uow.changes.list(states={S.authority_returned}, order_by_due=True, limit=limit)
+    return waiting + returned
+
+
+def _load(uow: Any, change_id: int) -> ChangeOrder:
+    order = uow.changes.get(change_id, for_update=True)
+    if order is None:
+        raise NotFound("变更单")
+    return order
+
+
+def log_call(d: Deps, actor: Account, change_id: int, outcome: str, note: str) -> ChangeOrder:
+    now = d.clock.now()
+    with d.uow() as uow:
+        order = _load(uow, change_id)
+        before = order.state
+        rules.record_call(order, outcome, note, actor.username, now)
+        uow.changes.save(order)
+        if before != order.state:  # second miss: rejected as unreachable
+            notify.order_event(d, uow, order, "provider_rejected", now)
+        uow.commit()
+    return order
+
+
+def approve(d: Deps, actor: Account, change_id: int, note: str) -> ChangeOrder:
+    """Pass first review and queue the hand-over to the authority in the same transaction."""
+    now = d.clock.now()
+    with d.uow() as uow:
+        order = _load(uow, change_id)
+        rules.approve_first_review(order, note, actor.username, now)
+        uow.changes.save(order)
+        notify.order_event(d, uow, order, "provider_approved", now)
+        _queue_gateway(d, uow, order, "gateway_submit", now)
+        uow.commit()
+    return order
+
+
+def reject(d: Deps, actor: Account, change_id: int, reasons: list[dict[str, str]]) -> ChangeOrder:
+    now = d.clock.now()
+    with d.uow() as uow:
+        order = _load(uow, change_id)
+        rules.reject(order, [Reason(r["code"], r["message"]) for r in reasons], actor.username, now)
+        uow.changes.save(order)
+        notify.order_event(d, uow, order, "provider_rejected", now)
+        uow.commit()
+    return order
+
+
+def resend(d: Deps, actor: Account, change_id: int) -> ChangeOrder:
+    """Re-send an order the authority returned (SMS time-out or failure): new codes are sent."""
+    now = d.clock.now()
+    with d.uow() as uow:
+        order = _load(uow, change_id)
+        if order.state != S.authority_returned:
+            raise DomainError("not_returned", f"只有被退回的订单可以重新提交管局（当前：{LABELS[order.state]}）。",
+                              status=409)
+        if any(i.status in ("pending", "sending") for i in uow.outbox.list(kind="gateway_resend", change_id=order.id)):
+            raise DomainError("resend_in_progress", "已在重新提交管局，请稍候。", status=409)
+        rules.event(order, "resend_requested", actor.username, "审核专员重新提交管局（将重新发送短信核验码）", now)
+        order.version += 1
+        order.updated_at = now
+        uow.changes.save(order)
+        _queue_gateway(d, uow, order, "gateway_resend", now)
+        uow.commit()
+    return order
+
+
+def _queue_gateway(d: Deps, uow: Any, order: ChangeOrder, kind: str, now: Any) -> None:
+    item_id = uow.outbox.add(kind, {"change_id": order.id}, now, change_id=order.id,
+                             subject="提交管局" if kind == "gateway_submit" else "重新提交管局")
+    uow.after_commit(lambda: d.wake([item_id]))
+
+
+def outbox(d: Deps, actor: Account, kind: str | None, status: str | None) -> dict[str, Any]:
+    with d.uow(readonly=True) as uow:
+        items = uow.outbox.list(kind=kind, status=status)
+        counts = uow.outbox.counts()
+    return {"items": [i.public() for i in items], "counts": counts}
