@@ -10,8 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 
 class Passwords:
-    def __init__(self) -> None:
-        self._ph = PasswordHasher()
+    def __init__(self, **params: int) -> None:
+        self._ph = PasswordHasher(**params)
 
     def hash(self, password: str) -> str:
         return self._ph.hash(password)
@@ -32,10 +32,13 @@ class Tokens:
                   "exp": int((now + timedelta(seconds=self._ttl)).timestamp())}
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
-    def read(self, token: str) -> int | None:
-        """The account id of a valid, unexpired token; None otherwise."""
+    def read(self, token: str, now: datetime) -> int | None:
+        """The account id of a valid token unexpired at ``now`` (the service's clock); else None."""
         try:
-            claims = jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+            claims = jwt.decode(token, self._secret, algorithms=["HS256"],
+                                options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False})
+            if int(claims["exp"]) < now.timestamp():
+                return None
             return int(claims["sub"])
-        except (jwt.PyJWTError, ValueError, KeyError):
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError):
             return None

@@ -25,7 +25,7 @@ def login(d: Deps, username: str, password: str) -> tuple[Account, str]:
 
 
 def account_for_token(d: Deps, token: str) -> Account:
-    account_id = d.tokens.read(token)
+    account_id = d.tokens.read(token, d.clock.now())
     if account_id is None:
         raise Unauthorized()
     with d.uow(readonly=True) as uow:
