@@ -27,7 +27,7 @@ def upload_material(d: Deps, actor: Account, change_id: int, kind: str, filename
         safe_name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
         material = uow.changes.add_material(change_id, kind, safe_name, content_type or "", len(data),
                                             key, actor.username, now)
-        rules.event(order, "material_uploaded", actor.username, f"上传材料：{kind}", now, kind=kind)
+        rules.event(order, "material_uploaded", actor.username, f"上传材料：{kind}", now, material_kind=kind)
         uow.changes.save(order)
         uow.commit()
     return material
