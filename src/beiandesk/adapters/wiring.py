@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from beiandesk.adapters import authority_signing
+from beiandesk.adapters.authority import HttpAuthorityGateway
+from beiandesk.adapters.clock import SystemClock
+from beiandesk.adapters.domain_facts import RegistryLookup
+from beiandesk.adapters.photo import OpenCVPhotoInspector
+from beiandesk.adapters.rdap import RdapLookup
+from beiandesk.adapters.site_probe import HttpSiteProbe
+from beiandesk.adapters.whois import WhoisClient
 from beiandesk.config import Settings
 from beiandesk.services.deps import Deps
 
 
+def demo_site_rewrite(sandbox_base: str) -> Callable[[str], str]:
+    """Demo mode: a demo website's home page is served by the sandbox (no internet needed)."""
+    from beiandesk import demo_data
+    from beiandesk.domain.domains import registrable_domain
+
+    hosted = demo_data.website_filing_numbers()
+
+    def rewrite(url: str) -> str:
+        host = (urlsplit(url).hostname or "").lower()
+        domain = registrable_domain(host) or host
+        if domain in hosted:
+            return f"{sandbox_base.rstrip('/')}/sites/{domain}/"
+        return url
+
+    return rewrite
+
+
 def attach(deps: Deps, settings: Settings) -> None:
-    try:
-        from beiandesk.adapters.photo import OpenCVPhotoInspector
-        deps.photo = OpenCVPhotoInspector()
-    except ImportError:
-        deps.photo = None
+    deps.photo = OpenCVPhotoInspector(max_bytes=settings.max_verification_bytes)
+    rdap = RdapLookup(base_url=settings.rdap_url)
+    whois = WhoisClient(host=settings.whois_host, port=settings.whois_port)
+    deps.domain_lookup = RegistryLookup(rdap=rdap, whois=None if settings.rdap_url else whois)
+    rewrite = demo_site_rewrite(settings.gateway_url) if settings.demo and settings.gateway_url else None
+    deps.site_probe = HttpSiteProbe(allow_private=settings.probe_allow_private, rewrite=rewrite)
+    if settings.gateway_url:
+        deps.gateway = HttpAuthorityGateway(settings.gateway_url)
+    secret = authority_signing.shared_secret(settings)
+    clock = SystemClock()
+
+    def verify(body: bytes, timestamp: str | None, signature: str | None) -> bool:
+        return authority_signing.verify(body, timestamp, signature, secret, clock.now())
+
+    deps.verify_callback = verify

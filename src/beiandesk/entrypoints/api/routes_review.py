@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 
 from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.api.routes_changes import _json
-from beiandesk.entrypoints.api.schemas import ApproveBody, CallBody, RejectBody
-from beiandesk.entrypoints.api.security import AdminDep, DepsDep, StaffDep
-from beiandesk.services import review
+from beiandesk.entrypoints.api.schemas import ApproveBody, AuthCodeBody, CallBody, RejectBody
+from beiandesk.entrypoints.api.security import AccountDep, AdminDep, DepsDep, StaffDep
+from beiandesk.services import auth_codes, review
 
 router = APIRouter(prefix="/api/v1")
 
@@ -64,3 +64,19 @@ async def authority_callback(request: Request, d: DepsDep) -> dict[str, Any]:
     ok = await run_in_threadpool(authority.callback, d, body, request.headers.get("x-sandbox-timestamp"),
                                  request.headers.get("x-sandbox-signature"))
     return {"ok": ok}
+
+
+@router.post("/auth-codes", tags=["auth codes"], status_code=201)
+def create_auth_code(d: DepsDep, account: AccountDep, body: AuthCodeBody) -> dict[str, Any]:
+    """生成备案授权码（仅企业实名认证账号；每台服务器最多 5 个）。"""
+    return auth_codes.create(d, account, body.instance_id, body.domain)
+
+
+@router.get("/auth-codes", tags=["auth codes"])
+def list_auth_codes(d: DepsDep, account: AccountDep) -> list[dict[str, Any]]:
+    return auth_codes.list_codes(d, account)
+
+
+@router.delete("/auth-codes/{code_id}", tags=["auth codes"])
+def revoke_auth_code(d: DepsDep, account: AccountDep, code_id: int) -> dict[str, Any]:
+    return auth_codes.revoke(d, account, code_id)

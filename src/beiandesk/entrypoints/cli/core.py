@@ -95,3 +95,37 @@ def register(app: typer.Typer) -> None:
         settings = complete_settings(Settings())
         _logging(settings)
         run_standalone(settings, host, port)
+
+    @app.command()
+    def sweep(concurrency: Annotated[int, typer.Option(min=1, max=64, help="并发数")] = 8,
+              as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+        """对所有已备案且打开的网站做合规巡检（首页备案号、链接、可访问性）。"""
+        import json
+        import sys
+
+        from rich.console import Console
+        from rich.progress import Progress
+
+        from beiandesk import bootstrap
+        from beiandesk.services.sweep import sweep as run_sweep
+
+        settings = Settings()
+        _logging(settings)
+        deps = bootstrap.build(settings).deps
+        console = Console(stderr=True)
+        with Progress(console=console, transient=as_json) as bar:
+            task = bar.add_task("巡检网站", total=None)
+            results = run_sweep(deps, concurrency, lambda done, total: bar.update(task, completed=done, total=total))
+        failing = [r for r in results if not r.to_dict()["ok"]]
+        if as_json:
+            sys.stdout.write(json.dumps({"ok": not failing, "checked": len(results),
+                                         "websites": [r.to_dict() for r in results]}, ensure_ascii=False) + "\n")
+        else:
+            for r in results:
+                mark = "[green]✓[/green]" if r.to_dict()["ok"] else "[red]✗[/red]"
+                console.print(f"{mark} {r.filing_number} {r.name} {r.home_url}")
+                for p in r.problems:
+                    console.print(f"    {p.code}: {p.message}")
+            console.print(f"共巡检 {len(results)} 个网站，{len(failing)} 个有问题。")
+        raise typer.Exit(1 if failing else 0)
+
