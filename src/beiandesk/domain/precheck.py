@@ -1,0 +1,406 @@
+"""The pre-check: every offline rule on a subject + website draft, in one pure call.
+
+The service builds a :class:`PrecheckInput` from the database (registry facts from the WHOIS
+adapter, site problems from the probe); ``check-draft`` builds one from the draft JSON of
+api.md §Draft file with :func:`draft_to_input`. Sources are cited on each rule it calls:
+identity, domains, names, resources, auth_codes, materials; province data in
+``data/province_rules.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+
+from beiandesk.domain import auth_codes, identity
+from beiandesk.domain.domains import check_domains, check_domains_edit
+from beiandesk.domain.materials import MaterialContext, check_materials
+from beiandesk.domain.model import (
+    DomainFacts,
+    Principal,
+    Resource,
+    Subject,
+    SubjectKind,
+    WebsiteInfo,
+)
+from beiandesk.domain.names import check_content_categories, check_website_name
+from beiandesk.domain.problems import Problem, error, warning
+from beiandesk.domain.provinces import find_province, min_principal_age
+from beiandesk.domain.resources import check_resource
+
+_EMPTY: Mapping[str, DomainFacts] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class AuthCodeContext:
+    """What the service knows of the code in ``resource.auth_code``: its record (None when no
+    such code exists) and the website being changed (a code may already be this website's)."""
+
+    code: auth_codes.AuthCode | None
+    website_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PrecheckInput:
+    subject: Subject
+    proposed: WebsiteInfo
+    today: date
+    current: WebsiteInfo | None = None
+    resource: Resource | None = None
+    domain_facts: Mapping[str, DomainFacts] = field(default_factory=lambda: _EMPTY)
+    account_enterprise_verified: bool | None = None
+    materials: frozenset[str] | None = None
+    verification_passed: bool | None = None
+    mobiles_of_other_subjects: frozenset[str] = frozenset()
+    auth_code_context: AuthCodeContext | None = None
+    site_problems: Sequence[Problem] = ()
+
+
+def run_precheck(inp: PrecheckInput) -> list[Problem]:
+    """All problems of ``inp``: errors block submission, warnings inform. Identical problems
+    (same code, field, severity and message) are reported once."""
+    problems: list[Problem] = []
+    problems += check_subject(inp)
+    problems += check_website_principal(inp)
+    problems += _domains(inp)
+    problems += check_website_name(inp.proposed.name, inp.subject)
+    problems += check_content_categories(
+        inp.proposed.content_categories,
+        inp.subject,
+        preapproval_uploaded=inp.materials is not None and "preapproval" in inp.materials,
+    )
+    problems += check_resource(inp.resource, inp.today)
+    problems += _auth_code(inp)
+    if inp.materials is not None:
+        ctx = MaterialContext(inp.subject, inp.proposed.principal, inp.proposed.content_categories)
+        problems += check_materials(ctx, inp.materials)
+    if inp.verification_passed is False:
+        problems.append(
+            error(
+                "verification_missing",
+                "网站负责人尚未通过核验：请上传符合要求的核验照片或视频。",
+                "verification",
+            )
+        )
+    problems += inp.site_problems
+    return _dedupe(problems)
+
+
+def check_subject(inp: PrecheckInput) -> list[Problem]:
+    """The subject: a known province, a valid certificate number by kind, its principal."""
+    s = inp.subject
+    out: list[Problem] = []
+    if find_province(s.province) is None:
+        out.append(
+            error(
+                "province_invalid",
+                f"省份「{s.province}」无法识别：请填写中国大陆省级行政区名称，如「广东」。",
+                "subject.province",
+            )
+        )
+    if not s.name.strip():
+        out.append(
+            error(
+                "subject_name_required",
+                "请填写主体名称（个人为姓名，单位为证件上的全称）。",
+                "subject.name",
+            )
+        )
+    if s.kind == SubjectKind.enterprise and s.id_type in ("uscc", ""):
+        out += identity.check_uscc(s.id_number, "subject.id_number")
+    else:
+        out += identity.check_id_number(s.id_type, s.id_number, "subject.id_number")
+    out += identity.check_principal(
+        s.principal, "subject.principal", today=inp.today, min_age=min_principal_age(s.province)
+    )
+    out += _mobile_owner(s.principal, "subject.principal", inp.mobiles_of_other_subjects)
+    return out
+
+
+def check_website_principal(inp: PrecheckInput) -> list[Problem]:
+    """The website principal; a personal subject's must be the subject principal (product.md
+    §Scenario rules: changing it needs a full 变更备案)."""
+    s, p = inp.subject, inp.proposed.principal
+    out: list[Problem] = []
+    if s.kind == SubjectKind.personal and not _same_person(p, s.principal):
+        out.append(
+            error(
+                "principal_change_requires_filing_change",
+                "个人主体的网站负责人必须是主体负责人本人：网站变更不能更换负责人，如需更换请办理变更备案。",
+                "proposed.principal",
+            )
+        )
+    if _same_record(p, s.principal):
+        return out  # same person and contacts: already reported under subject.principal
+    out += identity.check_principal(
+        p, "proposed.principal", today=inp.today, min_age=min_principal_age(s.province)
+    )
+    out += _mobile_owner(p, "proposed.principal", inp.mobiles_of_other_subjects)
+    return out
+
+
+def _same_person(a: Principal, b: Principal) -> bool:
+    return a.same_person(b) and a.name.strip() == b.name.strip()
+
+
+def _same_record(a: Principal, b: Principal) -> bool:
+    return (
+        _same_person(a, b)
+        and identity.normalize_mobile(a.mobile) == identity.normalize_mobile(b.mobile)
+        and a.email.strip().lower() == b.email.strip().lower()
+    )
+
+
+def _mobile_owner(p: Principal, prefix: str, others: Iterable[str]) -> list[Problem]:
+    """A mobile belongs to one subject only (research §(b) 4 [S5])."""
+    if p.mobile and identity.normalize_mobile(p.mobile) in others:
+        return [
+            error(
+                "mobile_used_by_other_subject",
+                "该手机号码已被其他备案主体使用，一个手机号只能用于一个主体：请更换为本人的其他手机号码。",
+                f"{prefix}.mobile",
+            )
+        ]
+    return []
+
+
+def _domains(inp: PrecheckInput) -> list[Problem]:
+    out: list[Problem] = []
+    skip: set[int] = set()
+    if inp.current is not None:
+        edit = check_domains_edit(inp.current.domains, inp.proposed.domains)
+        out += edit
+        skip = {
+            i
+            for i, d in enumerate(inp.proposed.domains)
+            if f"proposed.domains[{i}]" in {p.field for p in edit}
+        }
+    rest = check_domains(inp.proposed.domains, inp.subject, inp.today, inp.domain_facts, skip=skip)
+    if inp.current is not None:  # the change rule already said "keep at least one"
+        rest = [p for p in rest if p.code != "domain_required"]
+    return out + rest
+
+
+def _auth_code(inp: PrecheckInput) -> list[Problem]:
+    """Authorisation code on the resource (research §(b) 14 [S12]); see ``auth_codes``."""
+    value = (inp.resource.auth_code if inp.resource else "").strip()
+    if not value:
+        return []
+    out: list[Problem] = []
+    if inp.account_enterprise_verified is False:
+        out.append(
+            error(
+                "auth_code_requires_enterprise",
+                "备案授权码只能由完成企业实名认证的账号生成和使用：请先完成企业认证。",
+                "resource.auth_code",
+            )
+        )
+    if inp.auth_code_context is None:
+        out.append(
+            warning(
+                "auth_code_invalid",
+                "暂未能核验备案授权码：提交时将核对授权码是否有效、未被其他网站使用。",
+                "resource.auth_code",
+            )
+        )
+        if len([d for d in inp.proposed.domains if d.strip()]) > 1:
+            out.append(
+                error(
+                    "auth_code_invalid",
+                    "使用备案授权码的网站只能有一个域名：请只保留一个域名。",
+                    "resource.auth_code",
+                )
+            )
+        return out
+    ctx = inp.auth_code_context
+    return out + auth_codes.check_code_use(
+        value,
+        ctx.code,
+        website_id=ctx.website_id,
+        domains=inp.proposed.domains,
+        today=inp.today,
+    )
+
+
+def _dedupe(problems: Iterable[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str | None, str, str]] = set()
+    out = []
+    for p in problems:
+        key = (p.code, p.field, p.severity, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+# --- the draft file of api.md (check-draft) ---------------------------------------------------
+
+
+class DraftError(ValueError):
+    """A draft whose shape is wrong (not a value a rule can judge). The message is Chinese."""
+
+
+def draft_to_input(draft: object, today: date | None = None) -> PrecheckInput:
+    """Parse the api.md draft JSON. ``today``: the draft's own ``today`` wins, else this argument
+    (the CLI passes the local date); without either the draft is refused (rules are pure)."""
+    if not isinstance(draft, dict):
+        raise DraftError("草稿必须是一个 JSON 对象。")
+    subject = _subject(_obj(draft, "subject", required=True))
+    current_d = _obj(draft, "current")
+    proposed_d = _obj(draft, "proposed", required=True)
+    current = _website(current_d, "current", subject.principal) if current_d is not None else None
+    proposed = _website(
+        proposed_d,
+        "proposed",
+        (current or _website({}, "", subject.principal)).principal,
+        base=current,
+    )
+    resource_d = _obj(draft, "resource")
+    if resource_d is None and isinstance(proposed_d.get("resource"), dict):
+        resource_d = proposed_d["resource"]
+    resource = (
+        _parse("resource", lambda: Resource.from_dict(resource_d))
+        if resource_d is not None
+        else None
+    )
+    facts_d = _obj(draft, "domain_facts") or {}
+    facts = {str(k): _facts(str(k), v) for k, v in facts_d.items()}
+    day = _date_of(draft.get("today"), "today") or today
+    if day is None:
+        raise DraftError("草稿缺少 today（YYYY-MM-DD）。")
+    return PrecheckInput(
+        subject=subject,
+        proposed=proposed,
+        today=day,
+        current=current,
+        resource=resource,
+        domain_facts=MappingProxyType(facts),
+        account_enterprise_verified=_opt_bool(draft, "account_enterprise_verified"),
+        materials=frozenset(_str_list(draft, "materials"))
+        if draft.get("materials") is not None
+        else None,
+        verification_passed=_opt_bool(draft, "verification_passed"),
+        mobiles_of_other_subjects=frozenset(
+            identity.normalize_mobile(m) for m in _str_list(draft, "mobiles_of_other_subjects")
+        ),
+    )
+
+
+def _obj(d: dict, key: str, *, required: bool = False) -> dict | None:
+    v = d.get(key)
+    if v is None:
+        if required:
+            raise DraftError(f"草稿缺少「{key}」对象。")
+        return None
+    if not isinstance(v, dict):
+        raise DraftError(f"「{key}」必须是 JSON 对象。")
+    return v
+
+
+def _parse(where: str, build):  # type: ignore[no-untyped-def]
+    try:
+        return build()
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise DraftError(f"「{where}」格式不正确：{exc}") from exc
+
+
+def _date_of(v: object, where: str) -> date | None:
+    if v is None or v == "":
+        return None
+    try:
+        return date.fromisoformat(str(v)[:10])
+    except ValueError as exc:
+        raise DraftError(f"「{where}」不是有效日期（应为 YYYY-MM-DD）：{v}") from exc
+
+
+def _str_list(d: dict, key: str) -> list[str]:
+    v = d.get(key)
+    if v is None:
+        return []
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise DraftError(f"「{key}」必须是字符串数组。")
+    return v
+
+
+def _opt_bool(d: dict, key: str) -> bool | None:
+    v = d.get(key)
+    if v is not None and not isinstance(v, bool):
+        raise DraftError(f"「{key}」必须是 true 或 false。")
+    return v
+
+
+def _principal(v: object, where: str) -> Principal:
+    if not isinstance(v, dict):
+        raise DraftError(f"「{where}」必须是 JSON 对象。")
+    for key in ("name", "id_type", "id_number", "mobile", "email"):
+        if v.get(key) is not None and not isinstance(v[key], str):
+            raise DraftError(f"「{where}.{key}」必须是字符串。")
+    return Principal.from_dict(v)
+
+
+def _subject(d: dict) -> Subject:
+    kind = d.get("kind")
+    if kind not in (SubjectKind.personal.value, SubjectKind.enterprise.value):
+        raise DraftError("「subject.kind」必须是 personal 或 enterprise。")
+    for key in ("name", "province", "id_type", "id_number", "legal_rep"):
+        if d.get(key) is not None and not isinstance(d[key], str):
+            raise DraftError(f"「subject.{key}」必须是字符串。")
+    principal = _principal(d.get("principal") or {}, "subject.principal")
+    default_type = "uscc" if kind == "enterprise" else "resident_id"
+    return Subject(
+        id=0,
+        account_id=0,
+        kind=SubjectKind(kind),
+        name=d.get("name") or "",
+        province=d.get("province") or "",
+        id_type=d.get("id_type") or default_type,
+        id_number=d.get("id_number") or "",
+        filing_number=str(d.get("filing_number") or ""),
+        principal=principal,
+        legal_rep=d.get("legal_rep") or "",
+    )
+
+
+def _website(
+    d: dict, where: str, default_principal: Principal, base: WebsiteInfo | None = None
+) -> WebsiteInfo:
+    """A website object; a ``proposed`` given with a ``current`` is a patch on it (model.merged)."""
+    for key in ("domains", "content_categories"):
+        if d.get(key) is not None and (
+            not isinstance(d[key], list) or not all(isinstance(x, str) for x in d[key])
+        ):
+            raise DraftError(f"「{where}.{key}」必须是字符串数组。")
+    for key in ("name", "home_url"):
+        if d.get(key) is not None and not isinstance(d[key], str):
+            raise DraftError(f"「{where}.{key}」必须是字符串。")
+    if d.get("principal") is not None:
+        _principal(d["principal"], f"{where}.principal")
+    if base is not None:
+        return _parse(where, lambda: base.merged(d))
+    info = _parse(where, lambda: WebsiteInfo.from_dict(d))
+    if d.get("principal") is None:
+        info = WebsiteInfo(
+            info.name,
+            info.domains,
+            info.home_url,
+            default_principal,
+            info.content_categories,
+            info.resource,
+        )
+    return info
+
+
+def _facts(domain: str, v: object) -> DomainFacts:
+    if not isinstance(v, dict):
+        raise DraftError(f"「domain_facts.{domain}」必须是 JSON 对象。")
+    for key in ("registrar_domestic", "real_name_verified"):
+        if v.get(key) is not None and not isinstance(v[key], bool):
+            raise DraftError(f"「domain_facts.{domain}.{key}」必须是 true、false 或 null。")
+    for key in ("holder", "registrar", "source", "error"):
+        if v.get(key) is not None and not isinstance(v[key], str):
+            raise DraftError(f"「domain_facts.{domain}.{key}」必须是字符串。")
+    for key in ("expires_at", "registered_at"):
+        _date_of(v.get(key), f"domain_facts.{domain}.{key}")
+    return _parse(f"domain_facts.{domain}", lambda: DomainFacts.from_dict(v))
