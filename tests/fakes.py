@@ -70,9 +70,13 @@ class FakeGateway:
             raise ConnectionError("gateway down")
         return dict(self.orders[ref])
 
-    def resend(self, ref: str) -> dict[str, Any]:
+    def resend(self, ref: str, idempotency_key: str | None = None) -> dict[str, Any]:
         if self.down:
             raise ConnectionError("gateway down")
+        if idempotency_key is not None and idempotency_key in self._keys:
+            return dict(self.orders[ref])
+        if idempotency_key is not None:
+            self._keys[idempotency_key] = ref
         self.resent.append(ref)
         self.orders[ref].update(state="sms_pending", reason=None)
         return dict(self.orders[ref])

@@ -236,10 +236,15 @@ def authority_update(order: ChangeOrder, state: str, reason: str | None, reasons
     """Map an authority state (api.md §sandbox) onto the order. Returns True when it moved."""
     target = {"under_review": S.authority_review, "approved": S.approved,
               "rejected": S.authority_rejected, "returned": S.authority_returned}.get(state)
+    if state == "sms_pending" and order.state == S.authority_returned:
+        target = S.authority_sms  # a resend whose answer we never got: the authority has it again
     if target is None or target == order.state or not can_transition(order.state, target):
         return False
     order.version += 1
-    if target == S.authority_review:
+    if target == S.authority_sms:
+        transition(order, target, "authority", now, "管局已重新发送短信核验码，请在 24 小时内完成核验",
+                   kind="authority_submitted")
+    elif target == S.authority_review:
         transition(order, target, "authority", now, "短信核验已通过，管局审核中", kind="authority_review")
     elif target == S.approved:
         transition(order, target, "authority", now, "管局审核通过，网站信息已更新", kind="approved")

@@ -77,14 +77,14 @@ def handover(d: Deps, change_id: int, attempt: int) -> None:
     log.info("change %s handed to the authority as %s", change_id, ref)
 
 
-def resend(d: Deps, change_id: int, attempt: int) -> None:
+def resend(d: Deps, change_id: int, attempt: int, key: str) -> None:
     """Deliver a ``gateway_resend`` row: the authority sends new SMS codes."""
     with d.uow(readonly=True) as uow:
         order = uow.changes.get(change_id)
     if order is None or order.state != S.authority_returned or not order.authority_ref:
         return
     try:
-        status = d.gateway.resend(order.authority_ref)
+        status = d.gateway.resend(order.authority_ref, idempotency_key=key)
     except Exception as exc:  # noqa: BLE001
         _note_failure(d, change_id, attempt, exc)
         raise Retry(str(exc)) from exc

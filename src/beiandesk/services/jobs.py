@@ -48,7 +48,7 @@ def deliver(d: Deps, item_id: int) -> str:
         elif item.kind == "gateway_submit":
             authority.handover(d, item.payload["change_id"], item.attempts)
         elif item.kind == "gateway_resend":
-            authority.resend(d, item.payload["change_id"], item.attempts)
+            authority.resend(d, item.payload["change_id"], item.attempts, f"beiandesk-resend-{item.id}")
         else:
             raise ValueError(f"unknown outbox kind {item.kind}")
     except Exception as exc:  # noqa: BLE001 - any failure is retried or recorded, never lost

@@ -57,5 +57,5 @@ class AuthorityGateway(Protocol):
     def status(self, ref: str) -> dict[str, Any]:
         """``{ref, state, reason, ...}`` with the sandbox/authority state names of api.md."""
 
-    def resend(self, ref: str) -> dict[str, Any]:
-        """Re-send a returned order (new SMS codes)."""
+    def resend(self, ref: str, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Re-send a returned order (new SMS codes). Same key → the same resend, not a second."""
