@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from beiandesk.domain.model import WebsiteStatus
-from beiandesk.domain.problems import Problem
+from beiandesk.domain.problems import Problem, error
 from beiandesk.services.deps import Deps
 
 
@@ -40,7 +40,11 @@ def sweep(d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | 
     done = 0
 
     def check(site) -> SweepResult:  # noqa: ANN001
-        problems = d.site_probe.probe(site.info.home_url, site.filing_number)
+        try:
+            problems = d.site_probe.probe(site.info.home_url, site.filing_number)
+        except Exception as exc:  # noqa: BLE001 - one bad record must not stop the sweep
+            problems = [error("site_check_failed", f"无法检查该网站：{type(exc).__name__}。请核对首页地址与备案号。",
+                              field="home_url")]
         return SweepResult(site.id, site.filing_number, site.info.name, site.info.home_url, problems)
 
     results: list[SweepResult] = []
