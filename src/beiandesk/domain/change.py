@@ -25,6 +25,7 @@ from beiandesk.domain.model import (
     WebsiteInfo,
     WebsiteStatus,
 )
+from beiandesk.domain.precheck import personal_principal_rule
 from beiandesk.domain.problems import Problem
 from beiandesk.domain.states import EDITABLE, LABELS, ChangeState, can_transition
 from beiandesk.domain.workdays import FIRST_REVIEW_WORKING_DAYS, add_working_days
@@ -109,19 +110,8 @@ _FIELD_LABELS = {"name": "网站名称", "domains": "域名", "home_url": "首�
 
 
 def principal_rule(subject: Subject, current: WebsiteInfo, proposed: WebsiteInfo) -> list[Problem]:
-    """A personal subject's website principal is the subject principal; a website change
-    cannot change who it is (that is a full filing change, 变更备案). product.md §Scenario rules.
-    Contact details (mobile, e-mail) of the same person may change.
-    """
-    if subject.kind != SubjectKind.personal:
-        return []
-    cur, new = current.principal, proposed.principal
-    if (new.name.strip(), new.id_type, new.id_number.upper()) != (cur.name.strip(), cur.id_type, cur.id_number.upper()):
-        from beiandesk.domain.problems import error
-        return [error("principal_change_requires_filing_change",
-                      "个人主体的网站负责人必须是主体负责人本人，网站变更不能更换负责人；如需更换，请办理变更备案。",
-                      field="proposed.principal")]
-    return []
+    """The personal-subject principal rule at edit time (the same rule the pre-check runs)."""
+    return personal_principal_rule(subject, proposed.principal)
 
 
 def submit(order: ChangeOrder, accept_terms: bool, accept_privacy: bool, terms_version: str,

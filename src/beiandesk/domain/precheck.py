@@ -119,19 +119,25 @@ def check_subject(inp: PrecheckInput) -> list[Problem]:
     return out
 
 
-def check_website_principal(inp: PrecheckInput) -> list[Problem]:
-    """The website principal; a personal subject's must be the subject principal (product.md
-    §Scenario rules: changing it needs a full 变更备案)."""
-    s, p = inp.subject, inp.proposed.principal
-    out: list[Problem] = []
-    if s.kind == SubjectKind.personal and not _same_person(p, s.principal):
-        out.append(
+def personal_principal_rule(subject: Subject, principal: Principal) -> list[Problem]:
+    """A personal subject's website principal is the subject principal; a website change cannot
+    change who it is (product.md §Scenario rules: that needs a full 变更备案). Contact details of
+    the same person may change."""
+    if subject.kind == SubjectKind.personal and not _same_person(principal, subject.principal):
+        return [
             error(
                 "principal_change_requires_filing_change",
                 "个人主体的网站负责人必须是主体负责人本人：网站变更不能更换负责人，如需更换请办理变更备案。",
                 "proposed.principal",
             )
-        )
+        ]
+    return []
+
+
+def check_website_principal(inp: PrecheckInput) -> list[Problem]:
+    """The website principal: identity checks, and the personal-subject rule above."""
+    s, p = inp.subject, inp.proposed.principal
+    out = personal_principal_rule(s, p)
     if _same_record(p, s.principal):
         return out  # same person and contacts: already reported under subject.principal
     out += identity.check_principal(
