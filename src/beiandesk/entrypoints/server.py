@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from beiandesk.bootstrap import App
 from beiandesk.entrypoints.api.app import create_app
+from beiandesk.entrypoints.web import console
 
 log = logging.getLogger("beiandesk")
 
@@ -26,12 +27,7 @@ def build_server_app(app: App, *, with_worker: bool = True) -> FastAPI:
         starts.append(app.jobs.start)
         stops.append(app.jobs.stop)
     api = create_app(app, on_startup=starts, on_shutdown=stops)
-    try:
-        from beiandesk.entrypoints.web import console
-    except ImportError:
-        console = None
-    if console is not None:
-        console.install(api, app)
+    console.install(api, app)
     if sandbox is not None:
         api.mount("/sandbox", sandbox)
     return api

@@ -26,7 +26,7 @@ def load_visible(uow: Any, actor: Account, change_id: int) -> ChangeOrder:
     return order
 
 
-def _load_own(uow: Any, actor: Account, change_id: int) -> ChangeOrder:
+def load_own(uow: Any, actor: Account, change_id: int) -> ChangeOrder:
     order = load_visible(uow, actor, change_id)
     if order.account_id != actor.id:
         raise Forbidden("只有提交该变更单的申请人可以修改它。")
@@ -60,7 +60,7 @@ def list_changes(d: Deps, actor: Account, state: str | None = None, limit: int =
                                 limit=limit, offset=offset)
 
 
-def _unmask(patch: dict[str, Any], base: WebsiteInfo) -> dict[str, Any]:
+def unmask(patch: dict[str, Any], base: WebsiteInfo) -> dict[str, Any]:
     """A masked value sent back unchanged (``138****5678``) means "keep the stored one"."""
     principal = patch.get("principal")
     if isinstance(principal, dict):
@@ -90,12 +90,12 @@ def update_change(d: Deps, actor: Account, change_id: int, patch: dict[str, Any]
     if unknown:
         raise DomainError("invalid_request", f"不能修改这些字段：{'、'.join(sorted(unknown))}。")
     with d.uow() as uow:
-        order = _load_own(uow, actor, change_id)
+        order = load_own(uow, actor, change_id)
         if if_match is not None and if_match != order.version:
             raise VersionConflict(order.version)
         rules.ensure_editable(order)
         try:
-            proposed = order.proposed.merged(_unmask(patch, order.proposed))
+            proposed = order.proposed.merged(unmask(patch, order.proposed))
         except (ValueError, TypeError) as exc:
             raise DomainError("invalid_request", f"网站信息格式不正确：{exc}") from exc
         subject = uow.subjects.get(order.subject_id)
@@ -115,7 +115,7 @@ def events(d: Deps, actor: Account, change_id: int) -> list[Event]:
 def submit(d: Deps, actor: Account, change_id: int, accept_terms: bool, accept_privacy: bool) -> ChangeOrder:
     from beiandesk.services.precheck import precheck_order
     with d.uow(readonly=True) as uow:
-        order = _load_own(uow, actor, change_id)
+        order = load_own(uow, actor, change_id)
         rules.ensure_editable(order)
         consent = accept_terms and accept_privacy
         # Look-ups may write their cache: run them before this use case takes the write lock.
@@ -123,7 +123,7 @@ def submit(d: Deps, actor: Account, change_id: int, accept_terms: bool, accept_p
         checked_version = order.version
     now = d.clock.now()
     with d.uow() as uow:
-        order = _load_own(uow, actor, change_id)
+        order = load_own(uow, actor, change_id)
         if order.version != checked_version:
             raise VersionConflict(order.version)
         resubmission = order.submitted_at is not None
@@ -138,7 +138,7 @@ def submit(d: Deps, actor: Account, change_id: int, accept_terms: bool, accept_p
 def withdraw(d: Deps, actor: Account, change_id: int) -> ChangeOrder:
     now = d.clock.now()
     with d.uow() as uow:
-        order = _load_own(uow, actor, change_id)
+        order = load_own(uow, actor, change_id)
         rules.withdraw(order, actor.username, now)
         uow.changes.save(order)
         uow.commit()

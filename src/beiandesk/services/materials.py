@@ -8,7 +8,7 @@ from beiandesk.domain import change as rules
 from beiandesk.domain.errors import DomainError, NotFound
 from beiandesk.domain.materials_files import check_material
 from beiandesk.domain.model import Account
-from beiandesk.services.changes import _load_own, load_visible
+from beiandesk.services.changes import load_own, load_visible
 from beiandesk.services.deps import Deps
 from beiandesk.services.ports import VerificationResult
 
@@ -21,7 +21,7 @@ def upload_material(d: Deps, actor: Account, change_id: int, kind: str, filename
         raise DomainError(problems[0].code, problems[0].message, problems=problems, status=status)
     now = d.clock.now()
     with d.uow() as uow:
-        order = _load_own(uow, actor, change_id)
+        order = load_own(uow, actor, change_id)
         rules.ensure_editable(order)
         key = d.files.put(data)
         safe_name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
@@ -51,7 +51,7 @@ def material_content(d: Deps, actor: Account, change_id: int, material_id: int) 
 def delete_material(d: Deps, actor: Account, change_id: int, material_id: int) -> None:
     now = d.clock.now()
     with d.uow() as uow:
-        order = _load_own(uow, actor, change_id)
+        order = load_own(uow, actor, change_id)
         rules.ensure_editable(order)
         if not uow.changes.delete_material(change_id, material_id):
             raise NotFound("材料")
@@ -70,12 +70,12 @@ def upload_verification(d: Deps, actor: Account, change_id: int, filename: str,
     if d.photo is None:
         raise DomainError("unavailable", "照片核验服务未启用。", status=503)
     with d.uow(readonly=True) as uow:
-        order = _load_own(uow, actor, change_id)
+        order = load_own(uow, actor, change_id)
         rules.ensure_editable(order)
     result = d.photo.inspect(data, filename)  # seconds of CPU: outside the transaction
     now = d.clock.now()
     with d.uow() as uow:
-        order = _load_own(uow, actor, change_id)
+        order = load_own(uow, actor, change_id)
         key = d.files.put(data)
         ctype = "video/mp4" if result.media == "video" else "image"
         uow.changes.add_verification(change_id, result.media, result.passed,

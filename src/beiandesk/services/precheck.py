@@ -37,7 +37,7 @@ def domain_facts(d: Deps, domains: list[str], now: datetime) -> dict[str, Domain
         return out
     ttl = timedelta(seconds=d.settings.domain_facts_ttl_s)
     for name in {_registrable(x) for x in domains if x}:
-        with d.uow() as uow:
+        with d.uow(readonly=True) as uow:
             cached = uow.domain_cache.get(name, now, ttl)
         if cached is not None:
             out[name] = cached
@@ -55,7 +55,7 @@ def site_problems(d: Deps, url: str, filing_number: str, now: datetime) -> list[
     if d.site_probe is None or not url:
         return []
     key = f"site:{filing_number}:{url}"[:253]
-    with d.uow() as uow:
+    with d.uow(readonly=True) as uow:
         cached = uow.domain_cache.get_json(key, now, SITE_TTL)
     if cached is not None:
         return [Problem(code=p["code"], message=p["message"], severity=p["severity"], field=p.get("field"))

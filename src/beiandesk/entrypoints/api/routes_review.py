@@ -11,7 +11,7 @@ from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.api.routes_changes import _json
 from beiandesk.entrypoints.api.schemas import ApproveBody, AuthCodeBody, CallBody, RejectBody
 from beiandesk.entrypoints.api.security import AccountDep, AdminDep, DepsDep, StaffDep
-from beiandesk.services import auth_codes, review
+from beiandesk.services import auth_codes, console, review
 
 router = APIRouter(prefix="/api/v1")
 
@@ -21,10 +21,7 @@ def review_queue(d: DepsDep, account: StaffDep) -> list[dict[str, Any]]:
     now = d.clock.now()
     out = []
     for o in review.queue(d, account):
-        item = views.change(o)
-        item["overdue"] = bool(o.due_at and o.due_at < now and o.state == "provider_review")
-        item["call_due"] = bool(o.next_call_at and o.next_call_at <= now)
-        out.append(item)
+        out.append({**views.change(o), **console.queue_flags(o, now)})
     return out
 
 

@@ -1,0 +1,36 @@
+"""The web console: server-rendered pages over the same services as the API.
+
+``install`` adds the pages (``/``, ``/login``, ``/websites/…``, ``/changes/…``, ``/review/…``,
+``/admin``, ``/terms``, ``/privacy``) and ``/static`` to the API's FastAPI app. The pages work
+without JavaScript; ``static/console.js`` (drag and drop, previews) and htmx (live checks) only
+make them quicker to use.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from beiandesk.bootstrap import App
+from beiandesk.entrypoints.web import (
+    routes_admin,
+    routes_flow,
+    routes_home,
+    routes_materials,
+    routes_review,
+)
+from beiandesk.entrypoints.web.session import Signer
+
+
+def install(api: FastAPI, app: App) -> None:
+    if not app.settings.secret_key:  # bootstrap.build always fills it; a bare Settings does not
+        raise ValueError("the console needs settings.secret_key to sign its session cookie")
+    api.state.console_signer = Signer(app.settings.secret_key, "session")
+    api.state.deps = app.deps
+    api.state.app = app
+    static = files("beiandesk.entrypoints.web") / "static"
+    api.mount("/static", StaticFiles(directory=str(static)), name="static")
+    for module in (routes_home, routes_flow, routes_materials, routes_review, routes_admin):
+        api.include_router(module.router)
