@@ -24,7 +24,8 @@ def mask_mobile(value: str) -> str:
 
 
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# A mobile may follow a bare country code (8613912345678, +86 13912345678) and is masked there too.
+_MOBILE_RE = re.compile(r"(?:(?<!\d)|(?<=(?<!\d)86))(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 
 
 def scrub(text: str) -> str:

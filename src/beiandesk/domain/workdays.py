@@ -9,12 +9,15 @@ service wires to a log warning — the domain itself does no I/O.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import chinese_calendar
 
 #: First review must finish within this many working days of submission (product.md).
 FIRST_REVIEW_WORKING_DAYS = 2
+
+#: Mainland China keeps one zone, UTC+8, without daylight saving: working days are its days.
+CHINA_TZ = timezone(timedelta(hours=8))
 
 _fallback_years: set[int] = set()
 on_fallback: Callable[[int], None] | None = None
@@ -37,7 +40,7 @@ def add_working_days(start: datetime, days: int) -> datetime:
     A submission made on a rest day counts from the next working day's start of business, so
     a Saturday submission is not due before the following Tuesday.
     """
-    moment = start
+    moment = start.astimezone(CHINA_TZ) if start.tzinfo is not None else start
     if not is_working_day(moment.date()):
         while not is_working_day(moment.date()):
             moment = moment + timedelta(days=1)

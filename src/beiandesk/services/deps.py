@@ -35,5 +35,7 @@ class Deps:
     gateway: AuthorityGateway | None = None
     #: Checks a gateway callback's signature: (body, timestamp header, signature header) -> bool.
     verify_callback: Callable[[bytes, str | None, str | None], bool] | None = None
+    #: account id → (monotonic expiry, Account): spares a query per authenticated request.
+    account_cache: dict[int, Any] = field(default_factory=dict)
     #: Called with outbox ids after the transaction that wrote them commits (wakes the worker).
     wake: Callable[[list[int]], None] = field(default=lambda ids: None)

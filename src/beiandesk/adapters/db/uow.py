@@ -6,6 +6,8 @@ Use cases commit explicitly; leaving the block without ``commit()`` rolls back.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -18,12 +20,31 @@ from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
 from beiandesk.adapters.db.support import AuthCodeRepo, DomainFactsCache
 
 
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.RLock()
+
+
+def _write_lock(engine: Engine) -> threading.RLock | None:
+    """SQLite allows one writer: writers of this process queue on a lock instead of in SQLite's
+    busy handler, which sleeps in growing steps and makes the latency tail long."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _LOCKS_GUARD:
+        lock = _WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _WRITE_LOCKS[engine] = threading.RLock()
+        return lock
+
+
 class SqlUnitOfWork:
     def __init__(self, engine: Engine, cipher: DataCipher, *, readonly: bool = False) -> None:
         self.engine, self.cipher, self.readonly = engine, cipher, readonly
         self._after: list[Callable[[], Any]] = []
 
     def __enter__(self) -> SqlUnitOfWork:
+        self._lock = None if self.readonly else _write_lock(self.engine)
+        if self._lock is not None:
+            self._lock.acquire()
         opts = {"sqlite_begin": "DEFERRED" if self.readonly else "IMMEDIATE"}
         self.conn = self.engine.connect().execution_options(**opts)
         self.tx = self.conn.begin()
@@ -50,5 +71,9 @@ class SqlUnitOfWork:
             self.tx.rollback()
 
     def __exit__(self, *exc: object) -> None:
-        self.rollback()
-        self.conn.close()
+        try:
+            self.rollback()
+            self.conn.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()

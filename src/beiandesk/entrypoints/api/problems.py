@@ -105,20 +105,29 @@ class BodyLimit:
             if too_big:
                 await self._refuse(scope, receive, send)
                 return
-        seen = 0
+        seen, exceeded = 0, False
 
         async def limited() -> dict:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    exceeded = True
                     raise _TooLarge()
             return message
 
+        async def guarded(message: dict) -> None:
+            # Past the limit the app only answers the exception it saw (FastAPI turns an error
+            # while reading the body into a 400): that answer is dropped and ours sent instead.
+            if not exceeded:
+                await send(message)
+
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, limited, guarded)
         except _TooLarge:
+            pass
+        if exceeded:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:

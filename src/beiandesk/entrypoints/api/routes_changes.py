@@ -14,6 +14,7 @@ from beiandesk.domain.errors import VersionConflict
 from beiandesk.domain.problems import report
 from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.api.schemas import ProposedPatch, SubmitBody
+from beiandesk.entrypoints.api.schemas import RowId
 from beiandesk.entrypoints.api.security import AccountDep, DepsDep
 from beiandesk.services import changes, materials, precheck
 
@@ -41,7 +42,7 @@ async def _read(upload: UploadFile, limit: int) -> bytes:
 
 
 @router.post("/websites/{website_id}/changes", status_code=201)
-def open_change(d: DepsDep, account: AccountDep, website_id: int) -> JSONResponse:
+def open_change(d: DepsDep, account: AccountDep, website_id: RowId) -> JSONResponse:
     return _json(changes.open_change(d, account, website_id), 201)
 
 
@@ -54,12 +55,12 @@ def list_changes(d: DepsDep, account: AccountDep, state: str | None = None) -> l
 
 
 @router.get("/changes/{change_id}")
-def get_change(d: DepsDep, account: AccountDep, change_id: int) -> JSONResponse:
+def get_change(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONResponse:
     return _json(changes.get_change(d, account, change_id))
 
 
 @router.patch("/changes/{change_id}")
-def patch_change(d: DepsDep, account: AccountDep, change_id: int,
+def patch_change(d: DepsDep, account: AccountDep, change_id: RowId,
                  body: Annotated[dict[str, Any], Body(description="{proposed: {...}} 或直接给出部分 proposed 对象")],
                  if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
     raw = body["proposed"] if set(body) == {"proposed"} and isinstance(body.get("proposed"), dict) else body
@@ -68,33 +69,33 @@ def patch_change(d: DepsDep, account: AccountDep, change_id: int,
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
     expected = _if_match(if_match, change_id, d, account)
-    return _json(changes.update_change(d, account, change_id, patch.model_dump(exclude_unset=True, mode="json"), expected))
+    return _json(changes.update_change(d, account, change_id, patch.model_dump(exclude_unset=True, exclude_none=True, mode="json"), expected))
 
 
 @router.get("/changes/{change_id}/events")
-def change_events(d: DepsDep, account: AccountDep, change_id: int) -> list[dict[str, Any]]:
+def change_events(d: DepsDep, account: AccountDep, change_id: RowId) -> list[dict[str, Any]]:
     return [views.event(e) for e in changes.events(d, account, change_id)]
 
 
 @router.get("/changes/{change_id}/precheck")
-def change_precheck(d: DepsDep, account: AccountDep, change_id: int) -> dict[str, Any]:
+def change_precheck(d: DepsDep, account: AccountDep, change_id: RowId) -> dict[str, Any]:
     return report(precheck.precheck(d, account, change_id))
 
 
 @router.post("/changes/{change_id}/submit")
-def submit(d: DepsDep, account: AccountDep, change_id: int,
+def submit(d: DepsDep, account: AccountDep, change_id: RowId,
            body: Annotated[SubmitBody | None, Body()] = None) -> JSONResponse:
     body = body or SubmitBody()
     return _json(changes.submit(d, account, change_id, body.accept_terms, body.accept_privacy))
 
 
 @router.post("/changes/{change_id}/withdraw")
-def withdraw(d: DepsDep, account: AccountDep, change_id: int) -> JSONResponse:
+def withdraw(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONResponse:
     return _json(changes.withdraw(d, account, change_id))
 
 
 @router.post("/changes/{change_id}/materials", status_code=201)
-async def upload_material(d: DepsDep, account: AccountDep, change_id: int,
+async def upload_material(d: DepsDep, account: AccountDep, change_id: RowId,
                           kind: Annotated[str, Form(max_length=64)],
                           file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     data = await _read(file, d.settings.max_material_bytes)
@@ -105,12 +106,12 @@ async def upload_material(d: DepsDep, account: AccountDep, change_id: int,
 
 
 @router.get("/changes/{change_id}/materials")
-def list_materials(d: DepsDep, account: AccountDep, change_id: int) -> list[dict[str, Any]]:
+def list_materials(d: DepsDep, account: AccountDep, change_id: RowId) -> list[dict[str, Any]]:
     return [m.to_dict() for m in materials.list_materials(d, account, change_id)]
 
 
 @router.get("/changes/{change_id}/materials/{material_id}/content")
-def material_content(d: DepsDep, account: AccountDep, change_id: int, material_id: int) -> Response:
+def material_content(d: DepsDep, account: AccountDep, change_id: RowId, material_id: RowId) -> Response:
     material, data = materials.material_content(d, account, change_id, material_id)
     return Response(data, media_type=material.content_type,
                     headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff",
@@ -118,13 +119,13 @@ def material_content(d: DepsDep, account: AccountDep, change_id: int, material_i
 
 
 @router.delete("/changes/{change_id}/materials/{material_id}", status_code=204)
-def delete_material(d: DepsDep, account: AccountDep, change_id: int, material_id: int) -> Response:
+def delete_material(d: DepsDep, account: AccountDep, change_id: RowId, material_id: RowId) -> Response:
     materials.delete_material(d, account, change_id, material_id)
     return Response(status_code=204)
 
 
 @router.post("/changes/{change_id}/verification", status_code=201)
-async def verification(d: DepsDep, account: AccountDep, change_id: int,
+async def verification(d: DepsDep, account: AccountDep, change_id: RowId,
                        file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     data = await _read(file, d.settings.max_verification_bytes)
     from starlette.concurrency import run_in_threadpool
@@ -134,7 +135,7 @@ async def verification(d: DepsDep, account: AccountDep, change_id: int,
 
 
 @router.get("/changes/{change_id}/verification")
-def latest_verification(d: DepsDep, account: AccountDep, change_id: int) -> dict[str, Any]:
+def latest_verification(d: DepsDep, account: AccountDep, change_id: RowId) -> dict[str, Any]:
     v = materials.latest_verification(d, account, change_id)
     if v is None:
         return {"passed": False, "media": None, "problems": [], "uploaded": False}

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query
 
 from beiandesk.entrypoints.api import views
+from beiandesk.entrypoints.api.schemas import RowId
 from beiandesk.entrypoints.api.security import AccountDep, DepsDep
 from beiandesk.services import auth, records
 
@@ -34,23 +35,23 @@ def list_subjects(d: DepsDep, account: AccountDep) -> list[dict[str, Any]]:
 
 
 @router.get("/subjects/{subject_id}", tags=["records"])
-def get_subject(d: DepsDep, account: AccountDep, subject_id: int) -> dict[str, Any]:
+def get_subject(d: DepsDep, account: AccountDep, subject_id: RowId) -> dict[str, Any]:
     return views.subject(records.get_subject(d, account, subject_id))
 
 
 @router.get("/websites", tags=["records"])
 def list_websites(d: DepsDep, account: AccountDep,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+                  offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> list[dict[str, Any]]:
     return [views.website(w) for w in records.list_websites(d, account, limit, offset)]
 
 
 @router.get("/websites/{website_id}", tags=["records"])
-def get_website(d: DepsDep, account: AccountDep, website_id: int) -> dict[str, Any]:
+def get_website(d: DepsDep, account: AccountDep, website_id: RowId) -> dict[str, Any]:
     return views.website(records.get_website(d, account, website_id))
 
 
 @router.get("/websites/{website_id}/history", tags=["records"])
-def website_history(d: DepsDep, account: AccountDep, website_id: int) -> list[dict[str, Any]]:
+def website_history(d: DepsDep, account: AccountDep, website_id: RowId) -> list[dict[str, Any]]:
     return [{"version": h["version"], "change_id": h["change_id"], "archived_at": h["archived_at"].isoformat(),
              **views.info(h["info"])} for h in records.website_history(d, account, website_id)]

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.api.routes_changes import _json
 from beiandesk.entrypoints.api.schemas import ApproveBody, AuthCodeBody, CallBody, RejectBody
+from beiandesk.entrypoints.api.schemas import RowId
 from beiandesk.entrypoints.api.security import AccountDep, AdminDep, DepsDep, StaffDep
 from beiandesk.services import auth_codes, console, review
 
@@ -26,23 +27,23 @@ def review_queue(d: DepsDep, account: StaffDep) -> list[dict[str, Any]]:
 
 
 @router.post("/review/changes/{change_id}/calls", tags=["review"])
-def log_call(d: DepsDep, account: StaffDep, change_id: int, body: CallBody) -> JSONResponse:
+def log_call(d: DepsDep, account: StaffDep, change_id: RowId, body: CallBody) -> JSONResponse:
     return _json(review.log_call(d, account, change_id, body.outcome, body.note))
 
 
 @router.post("/review/changes/{change_id}/approve", tags=["review"])
-def approve(d: DepsDep, account: StaffDep, change_id: int,
+def approve(d: DepsDep, account: StaffDep, change_id: RowId,
             body: Annotated[ApproveBody | None, Body()] = None) -> JSONResponse:
     return _json(review.approve(d, account, change_id, (body or ApproveBody()).note))
 
 
 @router.post("/review/changes/{change_id}/reject", tags=["review"])
-def reject(d: DepsDep, account: StaffDep, change_id: int, body: RejectBody) -> JSONResponse:
+def reject(d: DepsDep, account: StaffDep, change_id: RowId, body: RejectBody) -> JSONResponse:
     return _json(review.reject(d, account, change_id, [r.model_dump() for r in body.reasons]))
 
 
 @router.post("/review/changes/{change_id}/resend", tags=["review"])
-def resend(d: DepsDep, account: StaffDep, change_id: int) -> JSONResponse:
+def resend(d: DepsDep, account: StaffDep, change_id: RowId) -> JSONResponse:
     return _json(review.resend(d, account, change_id))
 
 
@@ -75,5 +76,5 @@ def list_auth_codes(d: DepsDep, account: AccountDep) -> list[dict[str, Any]]:
 
 
 @router.delete("/auth-codes/{code_id}", tags=["auth codes"])
-def revoke_auth_code(d: DepsDep, account: AccountDep, code_id: int) -> dict[str, Any]:
+def revoke_auth_code(d: DepsDep, account: AccountDep, code_id: RowId) -> dict[str, Any]:
     return auth_codes.revoke(d, account, code_id)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 Short = Annotated[str, Field(max_length=200)]
+#: A row id in a path: positive and within a 32-bit INTEGER, so a huge id is a 422, not a 500.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class Strict(BaseModel):
@@ -41,11 +44,6 @@ class ProposedPatch(Strict):
     principal: PrincipalPatch | None = None
     resource: ResourcePatch | None = None
 
-    def as_patch(self) -> dict:
-        out = self.model_dump(exclude_unset=True, mode="json")
-        return {k: ({kk: vv for kk, vv in v.items()} if isinstance(v, dict) else v)
-                for k, v in out.items() if v is not None or k in ("principal", "resource")}
-
 
 class ChangePatch(Strict):
     """``{"proposed": {...}}``; a bare proposed object is accepted too."""
@@ -54,8 +52,9 @@ class ChangePatch(Strict):
 
 
 class SubmitBody(Strict):
-    accept_terms: bool = False
-    accept_privacy: bool = False
+    # Consent must be an explicit JSON true: "yes", "on" or 1 are not consent.
+    accept_terms: StrictBool = False
+    accept_privacy: StrictBool = False
 
 
 class CallBody(Strict):
