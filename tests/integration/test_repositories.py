@@ -182,7 +182,7 @@ def test_stale_save_is_a_version_conflict(deps, records) -> None:
         uow.commit()
     with deps.uow() as uow:
         stale = uow.changes.get(order.id)
-        uow.changes._loaded[order.id] = 1  # as if loaded before the edit above
+        uow.changes._loaded[order.id] = (1, 0)  # as if loaded (version 1, no calls) before the edit above
         rules.apply_edit(stale, replace(stale.proposed, name="明远笔记三"), [], "alice", NOW)
         with pytest.raises(VersionConflict) as exc:
             uow.changes.save(stale)

@@ -31,11 +31,10 @@ def list_websites(d: Deps, actor: Account, limit: int = 500, offset: int = 0) ->
 
 def get_website(d: Deps, actor: Account, website_id: int) -> Website:
     with d.uow(readonly=True) as uow:
-        w = uow.websites.get(website_id)
-        owner = uow.websites.owner_account(website_id) if w else None
-    if w is None or (not actor.is_staff and owner != actor.id):
+        found = uow.websites.get_with_owner(website_id)
+    if found is None or (not actor.is_staff and found[1] != actor.id):
         raise NotFound("网站")
-    return w
+    return found[0]
 
 
 def website_history(d: Deps, actor: Account, website_id: int) -> list[dict]:

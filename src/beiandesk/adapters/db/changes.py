@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
@@ -16,6 +16,13 @@ from beiandesk.domain.model import Call, ChangeOrder, Event, Reason, WebsiteInfo
 from beiandesk.domain.states import OPEN, ChangeState
 
 _DATES = ("submitted_at", "consent_at", "due_at", "next_call_at", "review_passed_at", "sms_deadline")
+
+# Built once: constructing a 20-column UPDATE per save costs more than executing it.
+_SAVE = (update(t.change_orders)
+         .where(t.change_orders.c.id == bindparam("b_id"), t.change_orders.c.version == bindparam("b_loaded")))
+_INSERT = insert(t.change_orders)
+_INSERT_CALL = insert(t.calls)
+_INSERT_EVENT = insert(t.events)
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class Material:
 class ChangeRepo:
     def __init__(self, conn: Connection, cipher: DataCipher) -> None:
         self.conn, self.cipher = conn, cipher
-        self._loaded: dict[int, int] = {}
+        self._loaded: dict[int, tuple[int, int]] = {}  # id → (version, calls) as loaded
 
     def _to(self, row, calls: list[Call]) -> ChangeOrder:
         order = ChangeOrder(
@@ -53,7 +60,7 @@ class ChangeRepo:
             authority_ref=row.authority_ref, authority_reason=row.authority_reason,
             **{k: getattr(row, k) for k in _DATES},
         )
-        self._loaded[row.id] = row.version
+        self._loaded[row.id] = (row.version, len(calls))
         return order
 
     def _calls(self, ids: list[int]) -> dict[int, list[Call]]:
@@ -113,22 +120,20 @@ class ChangeRepo:
     def save(self, o: ChangeOrder) -> ChangeOrder:
         """Insert or update (optimistically, against the version loaded), with new events/calls."""
         if o.id is None:
-            o.id = self.conn.execute(insert(t.change_orders).values(**self._values(o))).inserted_primary_key[0]
+            o.id = self.conn.execute(_INSERT, self._values(o)).inserted_primary_key[0]
             known_calls = 0
         else:
-            loaded = self._loaded.get(o.id)
-            res = self.conn.execute(update(t.change_orders).where(
-                t.change_orders.c.id == o.id, t.change_orders.c.version == loaded).values(**self._values(o)))
+            loaded_version, known_calls = self._loaded.get(o.id, (None, 0))
+            res = self.conn.execute(_SAVE, {**self._values(o), "b_id": o.id, "b_loaded": loaded_version})
             if res.rowcount != 1:
                 raise VersionConflict(self.current_version(o.id))
-            known_calls = self.conn.execute(select(func.count()).select_from(t.calls).where(
-                t.calls.c.change_id == o.id)).scalar_one()
-        self._loaded[o.id] = o.version
-        for call in o.calls[known_calls:]:
-            self.conn.execute(insert(t.calls).values(change_id=o.id, at=call.at, outcome=call.outcome,
-                                                     note=call.note, reviewer=call.reviewer))
+        self._loaded[o.id] = (o.version, len(o.calls))
+        new_calls = o.calls[known_calls:]
+        if new_calls:
+            self.conn.execute(_INSERT_CALL, [dict(change_id=o.id, at=c.at, outcome=c.outcome, note=c.note,
+                                                  reviewer=c.reviewer) for c in new_calls])
         if o.new_events:
-            self.conn.execute(insert(t.events), [dict(
+            self.conn.execute(_INSERT_EVENT, [dict(
                 change_id=o.id, at=e.at, kind=e.kind, from_state=e.from_state, state=e.state,
                 actor=e.actor, message=e.message, data=e.data) for e in o.new_events])
             o.new_events.clear()

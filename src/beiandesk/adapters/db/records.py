@@ -137,6 +137,14 @@ class WebsiteRepo:
             q = q.limit(limit).offset(offset)
         return [self._to(r) for r in self.conn.execute(q)]
 
+    def get_with_owner(self, website_id: int) -> tuple[Website, int] | None:
+        """The website and the account that owns its subject, in one query."""
+        row = self.conn.execute(
+            select(t.websites, t.subjects.c.account_id.label("owner_account_id"))
+            .join(t.subjects, t.subjects.c.id == t.websites.c.subject_id)
+            .where(t.websites.c.id == website_id)).first()
+        return (self._to(row), row.owner_account_id) if row else None
+
     def owner_account(self, website_id: int) -> int | None:
         row = self.conn.execute(
             select(t.subjects.c.account_id).join(t.websites, t.websites.c.subject_id == t.subjects.c.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
+from fastapi.responses import JSONResponse
 
 from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.api.schemas import RowId
@@ -46,9 +47,10 @@ def list_websites(d: DepsDep, account: AccountDep,
     return [views.website(w) for w in records.list_websites(d, account, limit, offset)]
 
 
-@router.get("/websites/{website_id}", tags=["records"])
-def get_website(d: DepsDep, account: AccountDep, website_id: RowId) -> dict[str, Any]:
-    return views.website(records.get_website(d, account, website_id))
+@router.get("/websites/{website_id}", tags=["records"], response_model=None)
+def get_website(d: DepsDep, account: AccountDep, website_id: RowId) -> JSONResponse:
+    # The view is already plain JSON: answer it directly instead of re-validating it.
+    return JSONResponse(views.website(records.get_website(d, account, website_id)))
 
 
 @router.get("/websites/{website_id}/history", tags=["records"])
