@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from beiandesk.domain.errors import DomainError
+from beiandesk.domain.errors import DomainError, Forbidden
 from beiandesk.domain.model import Account
 from beiandesk.services.deps import Deps
 
@@ -54,4 +54,17 @@ def account_for_token(d: Deps, token: str) -> Account:
     if account is None:
         raise Unauthorized()
     d.account_cache[account_id] = (time.monotonic() + ACCOUNT_CACHE_S, account)
+    return account
+
+
+def require_staff(account: Account) -> Account:
+    """Reviewer and admin endpoints (api.md §Reviewer), in the API and the console alike."""
+    if not account.is_staff:
+        raise Forbidden("需要审核专员或管理员权限。")
+    return account
+
+
+def require_admin(account: Account) -> Account:
+    if str(account.role) != "admin":
+        raise Forbidden("需要管理员权限。")
     return account

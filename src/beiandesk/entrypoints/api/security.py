@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from beiandesk.domain.errors import Forbidden
 from beiandesk.domain.model import Account
 from beiandesk.services import auth
 from beiandesk.services.deps import Deps
@@ -34,15 +33,11 @@ async def current_account(request: Request, token: Annotated[str | None, Depends
 
 
 async def staff_account(account: Annotated[Account, Depends(current_account)]) -> Account:
-    if not account.is_staff:
-        raise Forbidden("需要审核专员或管理员权限。")
-    return account
+    return auth.require_staff(account)
 
 
 async def admin_account(account: Annotated[Account, Depends(current_account)]) -> Account:
-    if str(account.role) != "admin":
-        raise Forbidden("需要管理员权限。")
-    return account
+    return auth.require_admin(account)
 
 
 DepsDep = Annotated[Deps, Depends(get_deps)]

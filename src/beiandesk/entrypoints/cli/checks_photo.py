@@ -1,9 +1,37 @@
-"""CLI commands (placeholder until this group lands)."""
+"""``beiandesk check-photo FILE [--json]``: the verification photo/video pre-check (api.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from beiandesk.entrypoints.cli._output import emit, usage_error
+
+
+def check_photo(
+    file: Annotated[Path, typer.Argument(help="核验照片（JPEG/PNG）或视频（MP4）文件")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 对象 {ok, problems}")
+    ] = False,
+) -> None:
+    """核验照片/视频预检：告诉网站负责人哪些问题会导致核验被驳回。"""
+    # Imported here: OpenCV loads only when this command runs, not for every CLI call.
+    from beiandesk.adapters.photo import OpenCVPhotoInspector
+    from beiandesk.config import Settings
+
+    if not file.exists():
+        raise usage_error(f"cannot read {file}: no such file")
+    if not file.is_file():
+        raise usage_error(f"cannot read {file}: not a regular file")
+    inspector = OpenCVPhotoInspector(max_bytes=Settings().max_verification_bytes)
+    try:
+        result = inspector.inspect_file(file)
+    except OSError as exc:
+        raise usage_error(f"cannot read {file}: {exc.strerror or exc}") from None
+    emit(result.problems, as_json)
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("check-photo")(check_photo)

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from beiandesk.domain.errors import DomainError, Forbidden
+from beiandesk.domain.errors import DomainError
 from beiandesk.domain.masking import scrub
 from beiandesk.domain.model import Account
 from beiandesk.entrypoints.web import render, session
@@ -52,15 +52,11 @@ def account(request: Request) -> Account:
 
 
 def staff(user: Annotated[Account, Depends(account)]) -> Account:
-    if not user.is_staff:
-        raise Forbidden("需要审核专员或管理员权限。")
-    return user
+    return auth.require_staff(user)
 
 
 def admin(user: Annotated[Account, Depends(account)]) -> Account:
-    if str(user.role) != "admin":
-        raise Forbidden("需要管理员权限。")
-    return user
+    return auth.require_admin(user)
 
 
 DepsDep = Annotated[Deps, Depends(deps)]
