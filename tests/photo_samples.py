@@ -1,0 +1,349 @@
+"""The labelled verification-photo set, built in memory from a real photo that ships in a package.
+
+scikit-image bundles NASA's portrait of Eileen Collins (``skimage.data.astronaut()``, public
+domain). Her outline is a hand-drawn polygon refined by GrabCut; composited chest-up onto white
+she is a passing photo. Each failing variant changes one thing the rules look at, drawn at fixed
+coordinates of the original portrait (never found by the detector under test), so the set is
+deterministic and independent of the code it checks.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# Outline of the person in the 512×512 portrait (rows 0–400: chest up, above the helmet).
+_OUTLINE = [
+    (225, 12),
+    (260, 16),
+    (285, 30),
+    (300, 55),
+    (303, 85),
+    (298, 110),
+    (292, 122),
+    (278, 133),
+    (266, 140),
+    (262, 155),
+    (256, 170),
+    (252, 176),
+    (270, 184),
+    (284, 196),
+    (295, 212),
+    (301, 232),
+    (306, 245),
+    (335, 250),
+    (352, 280),
+    (360, 320),
+    (364, 345),
+    (335, 355),
+    (305, 372),
+    (292, 400),
+    (22, 400),
+    (25, 380),
+    (30, 340),
+    (45, 300),
+    (70, 270),
+    (100, 250),
+    (118, 215),
+    (115, 190),
+    (140, 160),
+    (178, 150),
+    (178, 130),
+    (165, 120),
+    (155, 100),
+    (152, 75),
+    (160, 45),
+    (180, 25),
+    (200, 15),
+]
+# Landmarks read off the portrait by eye (x, y).
+LEFT_EYE, RIGHT_EYE, MOUTH = (203, 101), (246, 103), (224, 146)
+CROP_ROWS = 400
+CANVAS = (440, 440)  # height, width of the passing photo
+OFFSET = (40, -4)  # where the crop's origin lands on the canvas (rows, cols)
+WHITE = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    image: np.ndarray  # BGR
+    codes: frozenset[str]  # the error codes a correct checker reports; empty for a good photo
+
+    @property
+    def ok(self) -> bool:
+        return not self.codes
+
+
+@functools.lru_cache(maxsize=1)
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+
+
+@functools.lru_cache(maxsize=1)
+def _cutout() -> tuple[np.ndarray, np.ndarray]:
+    """(person crop, alpha 0–1) of the portrait's top CROP_ROWS rows."""
+    crop = astronaut()[:CROP_ROWS].copy()
+    polygon = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillPoly(polygon, [np.array(_OUTLINE, np.int32)], 255)
+    kernel = np.ones((9, 9), np.uint8)
+    mask = np.full(crop.shape[:2], cv2.GC_BGD, np.uint8)
+    mask[cv2.dilate(polygon, kernel) > 0] = cv2.GC_PR_BGD
+    mask[polygon > 0] = cv2.GC_PR_FGD
+    mask[cv2.erode(polygon, kernel) > 0] = cv2.GC_FGD
+    cv2.setRNGSeed(12345)
+    models = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(crop, mask, None, models[0], models[1], 3, cv2.GC_INIT_WITH_MASK)
+    person = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
+    alpha = cv2.GaussianBlur(person, (5, 5), 0).astype(np.float32) / 255.0
+    return crop, alpha
+
+
+def person() -> tuple[np.ndarray, np.ndarray]:
+    crop, alpha = _cutout()
+    return crop.copy(), alpha.copy()
+
+
+def compose(
+    crop: np.ndarray,
+    alpha: np.ndarray,
+    canvas: tuple[int, int] = CANVAS,
+    offset: tuple[int, int] = OFFSET,
+    scale: float = 1.0,
+    background: np.ndarray | tuple[int, int, int] = WHITE,
+) -> np.ndarray:
+    """Paste the person (scaled) with its top-left crop corner at ``offset`` on a background."""
+    if isinstance(background, np.ndarray):
+        out = background.astype(np.float32).copy()
+    else:
+        out = np.empty((*canvas, 3), np.float32)
+        out[:] = background
+    if scale != 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(alpha, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = out.shape[:2]
+    oy, ox = offset
+    y0, x0, y1, x1 = max(0, oy), max(0, ox), min(h, oy + crop.shape[0]), min(w, ox + crop.shape[1])
+    src = crop[y0 - oy : y1 - oy, x0 - ox : x1 - ox].astype(np.float32)
+    a = alpha[y0 - oy : y1 - oy, x0 - ox : x1 - ox, None]
+    out[y0:y1, x0:x1] = src * a + out[y0:y1, x0:x1] * (1 - a)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def good_photo() -> np.ndarray:
+    return compose(*person())
+
+
+# --- edits at the portrait's landmarks -------------------------------------------------------
+
+
+def _skin_below(crop: np.ndarray, centre: tuple[int, int]) -> tuple[int, int, int]:
+    x, y = centre
+    patch = crop[y + 9 : y + 15, x - 8 : x + 8].reshape(-1, 3)
+    return tuple(int(v) for v in np.median(patch, axis=0))  # type: ignore[return-value]
+
+
+def _soften(image: np.ndarray, centre: tuple[int, int], radius: int) -> None:
+    """Blend a painted patch in, as a retoucher's brush would."""
+    x, y = centre
+    region = image[y - radius : y + radius, x - radius : x + radius]
+    region[:] = cv2.GaussianBlur(region, (0, 0), 0.8)
+
+
+def close_eyes(crop: np.ndarray) -> np.ndarray:
+    """Lids down: skin over each eye and a lash line along its lower edge."""
+    out = crop.copy()
+    for eye in (LEFT_EYE, RIGHT_EYE):
+        cv2.ellipse(out, eye, (13, 7), 0, 0, 360, _skin_below(crop, eye), -1)
+        cv2.ellipse(out, (eye[0], eye[1] - 1), (11, 4), 0, 10, 170, (45, 50, 70), 1, cv2.LINE_AA)
+        _soften(out, eye, 16)
+    return out
+
+
+def cover_eyes(crop: np.ndarray) -> np.ndarray:
+    """A cruder retouch: flat skin-coloured patches over both eyes (no lash line)."""
+    out = crop.copy()
+    for x, y in (LEFT_EYE, RIGHT_EYE):
+        out[y - 7 : y + 7, x - 13 : x + 13] = _skin_below(crop, (x, y))
+    return out
+
+
+def open_mouth(crop: np.ndarray, height: int = 14) -> np.ndarray:
+    """Mouth wide open: a dark cavity inside red lips, over the smile."""
+    out = crop.copy()
+    centre = (MOUTH[0], MOUTH[1] + 4)
+    cv2.ellipse(out, centre, (19, height + 3), 0, 0, 360, (80, 85, 165), -1, cv2.LINE_AA)
+    cv2.ellipse(out, centre, (16, height), 0, 0, 360, (30, 25, 40), -1, cv2.LINE_AA)
+    _soften(out, centre, 22)
+    return out
+
+
+def add_glasses(crop: np.ndarray, glare: bool = False) -> np.ndarray:
+    """Thin dark frames round both eyes; with ``glare`` a white reflection over each lens."""
+    out = crop.copy()
+    for eye in (LEFT_EYE, RIGHT_EYE):
+        if glare:
+            layer = out.copy()
+            cv2.ellipse(layer, (eye[0] + 2, eye[1] - 1), (10, 7), -15, 0, 360, (252, 252, 252), -1)
+            out = cv2.addWeighted(layer, 0.95, out, 0.05, 0)
+        cv2.ellipse(out, eye, (16, 12), 0, 0, 360, (35, 30, 30), 2, cv2.LINE_AA)
+    cv2.line(
+        out,
+        (LEFT_EYE[0] + 16, LEFT_EYE[1] - 2),
+        (RIGHT_EYE[0] - 16, RIGHT_EYE[1] - 2),
+        (35, 30, 30),
+        2,
+        cv2.LINE_AA,
+    )
+    cv2.line(out, (LEFT_EYE[0] - 16, LEFT_EYE[1]), (180, 98), (35, 30, 30), 2, cv2.LINE_AA)
+    cv2.line(out, (RIGHT_EYE[0] + 16, RIGHT_EYE[1]), (268, 100), (35, 30, 30), 2, cv2.LINE_AA)
+    return out
+
+
+def hide_face(crop: np.ndarray) -> np.ndarray:
+    """The back of the head: the face area filled with blurred hair."""
+    out = crop.copy()
+    hair = cv2.GaussianBlur(crop[20:70, 170:280], (0, 0), 2)
+    hair = cv2.resize(hair, (110, 130))
+    mask = np.zeros(crop.shape[:2], np.uint8)
+    cv2.ellipse(mask, (224, 125), (50, 62), 0, 0, 360, 255, -1)
+    region = out[60:190, 169:279]
+    region[mask[60:190, 169:279] > 0] = hair[mask[60:190, 169:279] > 0]
+    return out
+
+
+# --- whole-photo edits ----------------------------------------------------------------------
+
+
+def rotate(image: np.ndarray, degrees: float, centre: tuple[int, int]) -> np.ndarray:
+    matrix = cv2.getRotationMatrix2D(centre, degrees, 1.0)
+    return cv2.warpAffine(
+        image,
+        matrix,
+        image.shape[1::-1],
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=WHITE,
+    )
+
+
+def shake(image: np.ndarray, length: int) -> np.ndarray:
+    """Camera shake: a horizontal motion blur ``length`` pixels long."""
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0 / length
+    return cv2.filter2D(image, -1, kernel)
+
+
+def wall_corner() -> np.ndarray:
+    """Two walls meeting in a vertical corner to the right of the person: white, one in shade."""
+    wall = np.full((*CANVAS, 3), 246, np.uint8)
+    wall[:, 395:] = 214
+    return wall
+
+
+def door_gap() -> np.ndarray:
+    wall = np.full((*CANVAS, 3), 250, np.uint8)
+    wall[:, 398:404] = (70, 75, 80)
+    return wall
+
+
+def clutter() -> np.ndarray:
+    """A cup on a shelf behind the person's shoulder (skimage's coffee photo)."""
+    from skimage import data
+
+    wall = np.full((*CANVAS, 3), 252, np.uint8)
+    cup = cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR)[60:330, 120:470]
+    wall[20:110, 350:435] = cv2.resize(cup, (85, 90), interpolation=cv2.INTER_AREA)
+    return wall
+
+
+def original_scene() -> np.ndarray:
+    """The portrait as shot: flag, shuttle model, mottled studio backdrop."""
+    return astronaut()[0:440, 4:444].copy()
+
+
+def two_people() -> np.ndarray:
+    crop, alpha = person()
+    first = compose(crop, alpha, offset=(150, -10), scale=0.65)
+    return compose(crop, alpha, offset=(150, 210), scale=0.65, background=first)
+
+
+@functools.lru_cache(maxsize=1)
+def labelled_set() -> tuple[Sample, ...]:
+    """Good photos (must pass with no problem at all) and one or more variants per code.
+    Built once per process; treat the images as read-only."""
+    crop, alpha = person()
+    good = compose(crop, alpha)
+    offwhite = np.clip(np.random.default_rng(7).normal(240, 2.0, (*CANVAS, 3)), 0, 255)
+
+    def sample(name: str, image: np.ndarray, *codes: str) -> Sample:
+        return Sample(name, image, frozenset(codes))
+
+    return (
+        sample("good", good),
+        sample("good_mirrored", cv2.flip(good, 1)),
+        sample("good_glasses", compose(add_glasses(crop), alpha)),
+        sample("good_offwhite", compose(crop, alpha, background=offwhite)),
+        sample("good_headroom", compose(crop, alpha, canvas=(520, 440), offset=(120, -4))),
+        sample("good_wide", compose(crop, alpha, canvas=(440, 620), offset=(40, 86))),
+        sample("good_dim", (good.astype(np.float32) * 0.85).astype(np.uint8)),
+        sample("no_face", compose(hide_face(crop), alpha), "no_face"),
+        sample("no_face_empty", np.full((*CANVAS, 3), 250, np.uint8), "no_face"),
+        sample("multiple_faces", two_people(), "multiple_faces"),
+        sample("face_cut_off_top", compose(crop, alpha, offset=(-45, -4)), "face_cut_off"),
+        sample("face_cut_off_side", compose(crop, alpha, offset=(40, -205)), "face_cut_off"),
+        sample("face_cut_off_forehead", good[150:], "face_cut_off"),
+        sample(
+            "face_too_small", compose(crop, alpha, offset=(272, 126), scale=0.4), "face_too_small"
+        ),
+        sample("background_scene", original_scene(), "background_not_white"),
+        sample(
+            "background_blue",
+            compose(crop, alpha, background=(219, 142, 67)),
+            "background_not_white",
+        ),
+        sample(
+            "background_corner",
+            compose(crop, alpha, background=wall_corner()),
+            "background_not_white",
+        ),
+        sample(
+            "background_door_gap",
+            compose(crop, alpha, background=door_gap()),
+            "background_not_white",
+        ),
+        sample(
+            "background_clutter", compose(crop, alpha, background=clutter()), "background_not_white"
+        ),
+        sample("eyes_closed", compose(close_eyes(crop), alpha), "eyes_closed"),
+        sample("eyes_covered", compose(cover_eyes(crop), alpha), "eyes_closed"),
+        sample("mouth_open", compose(open_mouth(crop), alpha), "mouth_open"),
+        sample("not_facing_camera", rotate(good, 32, (220, 150)), "not_facing_camera"),
+        sample(
+            "not_facing_camera_sideways",
+            cv2.rotate(good, cv2.ROTATE_90_CLOCKWISE),
+            "not_facing_camera",
+        ),
+        sample("glasses_glare", compose(add_glasses(crop, glare=True), alpha), "glasses_glare"),
+        sample("too_dark", (good.astype(np.float32) * 0.3).astype(np.uint8), "too_dark"),
+        sample("too_blurry", cv2.GaussianBlur(good, (0, 0), 3.5), "too_blurry"),
+        sample("too_blurry_shake", shake(good, 13), "too_blurry"),
+    )
+
+
+def encode(image: np.ndarray, ext: str = ".jpg", quality: int = 92) -> bytes:
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if ext == ".jpg" else []
+    ok, buf = cv2.imencode(ext, image, params)
+    assert ok
+    return buf.tobytes()
+
+
+def upscale(image: np.ndarray, megapixels: float = 12.0) -> np.ndarray:
+    """The same photo at phone-camera size (e.g. 12 MP), for the benchmark and scale tests."""
+    factor = (megapixels * 1e6 / (image.shape[0] * image.shape[1])) ** 0.5
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
