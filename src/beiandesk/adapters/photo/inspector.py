@@ -1,0 +1,258 @@
+"""OpenCVPhotoInspector: sniff, cap, decode, locate the face, measure, and let
+beiandesk.domain.photo judge; videos are sampled into frames judged as a sequence."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from beiandesk.adapters.photo.background import _white, background, head_edge_contact
+from beiandesk.adapters.photo.cascades import Box
+from beiandesk.adapters.photo.faces import SKIN_CB, SKIN_CR, find_faces, skin_face
+from beiandesk.adapters.photo.measures import _sharpness, face_details
+from beiandesk.adapters.photo.media import HEIF_MESSAGE, _shrink, decode, image_header, sniff
+from beiandesk.domain import photo as rules
+from beiandesk.domain.photo import PhotoMeasurements
+from beiandesk.domain.problems import Problem, has_errors
+from beiandesk.services.ports import VerificationResult
+
+#: Detection image: long side in pixels (a chest-up face is then ≥ 70 px; 512 keeps Haar fast).
+WORK_SIDE = 512
+#: Video frames are searched smaller: the principal is near the lens, and 8 frames must fit
+#: in the time one photo takes.
+VIDEO_WORK_SIDE = 400
+#: Frames sampled from a video, evenly over its length.
+VIDEO_SAMPLES = 8
+#: Frame rate assumed when a container does not say.
+FALLBACK_FPS = 30.0
+
+# --- one image ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Located:
+    """One image after face finding: what the rest of the measurements start from."""
+
+    image: np.ndarray  # decoded BGR (JPEGs already reduced)
+    work: np.ndarray  # detection copy, long side ≤ WORK_SIDE
+    gray: np.ndarray
+    scale: float  # work / image
+    faces: list[tuple[Box, int]]
+    roll: float | None
+
+
+def locate(image: np.ndarray, side: int = WORK_SIDE, thorough: bool = True) -> Located:
+    scale = min(1.0, side / max(image.shape[:2]))
+    work = (
+        cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else image
+    )
+    gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
+    faces, roll = find_faces(gray, thorough)
+    if thorough and not faces and roll is None:
+        box = skin_face(work, gray)
+        faces = [(box, 0)] if box is not None else []
+    return Located(image, work, gray, scale, faces, roll)
+
+
+def measure(
+    image: np.ndarray,
+    width: int,
+    height: int,
+    *,
+    located: Located | None = None,
+    details: bool = True,
+) -> PhotoMeasurements:
+    """Measurements of one decoded BGR image whose original size is width × height. Without
+    ``details`` only the face geometry, brightness and focus (enough to rank video frames)."""
+    loc = located or locate(image)
+    gray = loc.gray
+    base: dict = {"width": width, "height": height, "bright_p90": float(np.percentile(gray, 90))}
+    if not loc.faces:
+        if loc.roll is None:
+            base.update(_faceless(loc.work, gray))
+        return PhotoMeasurements(**base, turned_face=loc.roll is not None, roll_deg=loc.roll)
+    main = loc.faces[0][0]
+    others = [
+        b
+        for b, votes in loc.faces[1:]
+        if votes > 1 and b[2] >= rules.SECOND_FACE_MIN_SIZE * main[2]
+    ]
+    wh, ww = gray.shape
+    x, y, w, h = main
+    original = max(width, height) / max(image.shape[:2])  # JPEG decode reduction
+    base.update(
+        face_count=1 + len(others),
+        face_x=x / ww,
+        face_y=y / wh,
+        face_w=w / ww,
+        face_h=h / wh,
+        face_px=h / loc.scale * original,
+    )
+    box = tuple(round(v / loc.scale) for v in main)
+    full_gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if not details:
+        base["sharpness"] = _sharpness(full_gray, box)  # type: ignore[arg-type]
+        return PhotoMeasurements(**base)
+    white = _white(loc.work, gray)
+    base.update(
+        head_edge_contact=head_edge_contact(white, main), **background(white, gray, [main, *others])
+    )
+    if not others:
+        base.update(face_details(full_gray, image, box))  # type: ignore[arg-type]
+    return PhotoMeasurements(**base)
+
+
+def _faceless(bgr: np.ndarray, gray: np.ndarray) -> dict[str, float]:
+    """With no face found: skin along the top edge (a face cut through by the frame) and the
+    whiteness of the upper corners (where a chest-up photo shows only the wall)."""
+    h, w = gray.shape
+    ycrcb = cv2.cvtColor(bgr[: max(2, h // 50)], cv2.COLOR_BGR2YCrCb)
+    y, cr, cb = ycrcb[..., 0], ycrcb[..., 1], ycrcb[..., 2]
+    skin = (
+        (y > 60) & (cr >= SKIN_CR[0]) & (cr <= SKIN_CR[1]) & (cb >= SKIN_CB[0]) & (cb <= SKIN_CB[1])
+    )
+    white = _white(bgr, gray)
+    rows, cols = int(0.3 * h), max(1, int(0.2 * w))
+    corners = np.concatenate([white[:rows, :cols].ravel(), white[:rows, -cols:].ravel()])
+    return {
+        "top_edge_skin": float(skin.mean()),
+        "background_white_share": float(corners.mean()) if corners.size else 0.0,
+    }
+
+
+def _result(
+    problems: list[Problem], media: str, measurements: dict | None = None
+) -> VerificationResult:
+    return VerificationResult(
+        passed=not has_errors(problems),
+        problems=problems,
+        media=media,
+        measurements=measurements or {},
+    )
+
+
+class OpenCVPhotoInspector:
+    """PhotoInspector (services/ports.py): sniff, cap, decode, measure, judge."""
+
+    def __init__(self, max_bytes: int = 50 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+
+    def inspect(self, data: bytes, filename: str | None = None) -> VerificationResult:
+        """Judge uploaded bytes; the content decides what they are, never ``filename``."""
+        problems = rules.judge_size(len(data), self.max_bytes)
+        if problems:
+            return _result(problems, "photo")
+        kind = sniff(data[:16])
+        if kind == "video":
+            handle, name = tempfile.mkstemp(suffix=".mp4", prefix="beiandesk-video-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                return self._video(Path(name))
+            finally:
+                os.unlink(name)
+        if kind == "heif":
+            return _result([rules.unreadable("not_media", HEIF_MESSAGE)], "photo")
+        return self._photo(data, kind)
+
+    def inspect_file(self, path: Path) -> VerificationResult:
+        """Judge a file without reading more than needed: the size cap is checked on the file
+        system and a video is read by OpenCV from its path. OSError propagates."""
+        size = path.stat().st_size
+        problems = rules.judge_size(size, self.max_bytes)
+        if problems:
+            return _result(problems, "photo")
+        with path.open("rb") as handle:
+            head = handle.read(16)
+        if sniff(head) == "video":
+            return self._video(path)
+        return self.inspect(path.read_bytes(), path.name)
+
+    def _photo(self, data: bytes, kind: str | None) -> VerificationResult:
+        header = image_header(data, kind) if kind else None
+        if header is None:
+            return _result([rules.unreadable("not_media" if kind is None else "corrupt")], "photo")
+        width, height, complete = header
+        problems = rules.judge_pixels(width, height, lossless=kind != "jpeg")
+        if problems:
+            return _result(problems, "photo")
+        if not complete:
+            return _result(
+                [rules.unreadable("truncated", "文件不完整（可能上传中断），请重新上传。")], "photo"
+            )
+        image = decode(data, kind, width, height)  # type: ignore[arg-type]
+        if image is None:
+            return _result([rules.unreadable("corrupt")], "photo")
+        m = measure(image, width, height)
+        return _result(rules.judge_photo(m), "photo", asdict(m))
+
+    def _video(self, path: Path) -> VerificationResult:
+        """Sample VIDEO_SAMPLES frames evenly (sequential grab, retrieve only the samples: one
+        pass of decoding, no seeking), measure each, let the domain judge the sequence."""
+        capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        try:
+            if not capture.isOpened():
+                return _result([rules.unreadable("corrupt")], "video")
+            width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+            height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+            problems = rules.judge_video_frame(width, height)
+            if problems:
+                return _result(problems, "video")
+            fps = capture.get(cv2.CAP_PROP_FPS)
+            fps = fps if 1.0 <= fps <= 240.0 else FALLBACK_FPS
+            limit = int(rules.MAX_VIDEO_SECONDS * fps) + 1
+            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+            if count > limit:
+                return _result(
+                    rules.judge_video([], count / fps), "video", {"duration_s": count / fps}
+                )
+            if count > 0:
+                targets = set(np.linspace(0, count - 1, VIDEO_SAMPLES).round().astype(int).tolist())
+            else:  # length unknown: one frame a second, up to the cap
+                targets = set(range(0, limit + 1, max(1, int(fps))))
+            frames, read = self._read(capture, targets, limit + 1, width, height)
+        finally:
+            capture.release()
+        duration = read / fps
+        problems = rules.judge_video(frames, duration)
+        summary = {
+            "duration_s": duration,
+            "frames_sampled": len(frames),
+            "frames_with_face": sum(1 for f in frames if f.face_count > 0),
+        }
+        return _result(problems, "video", summary)
+
+    @staticmethod
+    def _read(
+        capture: cv2.VideoCapture, targets: set[int], limit: int, width: int, height: int
+    ) -> tuple[list[PhotoMeasurements], int]:
+        """One decoding pass: every sampled frame is located and ranked cheaply; only the
+        BEST_FRAMES sharpest single-face frames the domain will judge get the full measures."""
+        frames: list[PhotoMeasurements] = []
+        located: list[Located] = []
+        index = 0
+        while index < limit and capture.grab():
+            if index in targets:
+                ok, frame = capture.retrieve()
+                if ok and frame is not None and frame.ndim == 3:
+                    loc = locate(_shrink(frame), VIDEO_WORK_SIDE, thorough=False)
+                    located.append(loc)
+                    frames.append(measure(loc.image, width, height, located=loc, details=False))
+            index += 1
+        ranked = sorted(
+            (i for i, f in enumerate(frames) if f.face_count == 1),
+            key=lambda i: -(frames[i].sharpness or 0.0),
+        )
+        for i in ranked[: rules.BEST_FRAMES]:
+            frames[i] = measure(located[i].image, width, height, located=located[i])
+        if frames and not any(f.face_count for f in frames):  # judged alone: search it fully
+            middle = len(frames) // 2
+            frames[middle] = measure(located[middle].image, width, height)
+        return frames, index
