@@ -30,3 +30,7 @@ def configure(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "huey", "httpx"):
         for h in logging.getLogger(name).handlers:
             h.addFilter(ScrubFilter())
+    if root.level > logging.DEBUG:
+        # huey logs every task and the minute tick at INFO; our own lines say what matters.
+        logging.getLogger("huey").setLevel(logging.WARNING)
+        logging.getLogger("httpx").setLevel(logging.WARNING)

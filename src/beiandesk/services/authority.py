@@ -15,6 +15,7 @@ from typing import Any
 
 from beiandesk.domain import change as rules
 from beiandesk.domain.errors import DomainError
+from beiandesk.domain.masking import scrub
 from beiandesk.domain.model import ChangeOrder
 from beiandesk.domain.states import ChangeState
 from beiandesk.services import notify
@@ -60,6 +61,8 @@ def handover(d: Deps, change_id: int, attempt: int) -> None:
         key = _idempotency_key(order)
     payload["callback_url"] = d.settings.public_url.rstrip("/") + "/api/v1/authority/callback"
     try:
+        if d.gateway is None:
+            raise RuntimeError("未配置管局网关（BEIANDESK_GATEWAY_URL）")
         ref = d.gateway.submit(payload, key)
     except Exception as exc:  # noqa: BLE001 - every failure is retried; the timeline says so
         _note_failure(d, change_id, attempt, exc)
@@ -84,6 +87,8 @@ def resend(d: Deps, change_id: int, attempt: int, key: str) -> None:
     if order is None or order.state != S.authority_returned or not order.authority_ref:
         return
     try:
+        if d.gateway is None:
+            raise RuntimeError("未配置管局网关（BEIANDESK_GATEWAY_URL）")
         status = d.gateway.resend(order.authority_ref, idempotency_key=key)
     except Exception as exc:  # noqa: BLE001
         _note_failure(d, change_id, attempt, exc)
@@ -120,8 +125,9 @@ def _note_failure(d: Deps, change_id: int, attempt: int, exc: Exception) -> None
         order = uow.changes.get(change_id)
         if order is None:
             return
+        detail = scrub(str(exc))[:160] or type(exc).__name__
         rules.event(order, "authority_retry", "system",
-                    f"提交管局暂时失败（第 {attempt} 次），系统将自动重试：{type(exc).__name__}", now)
+                    f"提交管局暂时失败（第 {attempt} 次），系统将自动重试：{detail}", now)
         uow.changes.save(order)
         uow.commit()
 

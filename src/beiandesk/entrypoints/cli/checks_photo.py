@@ -22,14 +22,14 @@ def check_photo(
     from beiandesk.config import Settings
 
     if not file.exists():
-        raise usage_error(f"cannot read {file}: no such file")
+        raise usage_error(f"无法读取文件 {file}：文件不存在")
     if not file.is_file():
-        raise usage_error(f"cannot read {file}: not a regular file")
+        raise usage_error(f"无法读取文件 {file}：不是普通文件")
     inspector = OpenCVPhotoInspector(max_bytes=Settings().max_verification_bytes)
     try:
         result = inspector.inspect_file(file)
     except OSError as exc:
-        raise usage_error(f"cannot read {file}: {exc.strerror or exc}") from None
+        raise usage_error(f"无法读取文件 {file}：{exc.strerror or exc}") from None
     emit(result.problems, as_json)
 
 
