@@ -202,3 +202,20 @@ def test_withdraw_is_refused_once_the_handover_started(seeded, fakes) -> None:
     with pytest.raises(DomainError) as exc:
         changes.withdraw(seeded, account(seeded, "demo-personal"), order.id)
     assert exc.value.code == "not_editable"
+
+
+def test_principal_is_reminded_once_before_the_sms_window_closes(seeded, fakes) -> None:
+    order = _approved_by_provider(seeded, fakes)
+    deliver_all(seeded)
+    applicant = account(seeded, "demo-personal")
+    ref = changes.get_change(seeded, applicant, order.id).authority_ref
+    deadline = (fakes["clock"].now() + timedelta(hours=24)).isoformat()
+    authority.apply_status(seeded, ref, "sms_pending", None, [], deadline)
+    assert changes.get_change(seeded, applicant, order.id).sms_deadline is not None
+    fakes["clock"].advance(hours=17)
+    assert jobs.remind_sms(seeded) == 0  # 7 h left: not yet
+    fakes["clock"].advance(hours=2)
+    assert jobs.remind_sms(seeded) == 1  # 5 h left: remind
+    assert jobs.remind_sms(seeded) == 0  # once
+    deliver_all(seeded)
+    assert any("短信核验" in s["text"] and "即将届满" in s["text"] for s in fakes["sms"].sent)

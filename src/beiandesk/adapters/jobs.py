@@ -85,6 +85,7 @@ class JobRunner:
                     self._last_poll = time.monotonic()
                     jobs.authority.poll(self.deps)
                 jobs.remind(self.deps)
+                jobs.remind_sms(self.deps)
             except Exception:  # noqa: BLE001 - a bad round must not kill the ticker
                 log.exception("worker tick failed")
 

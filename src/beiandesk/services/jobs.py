@@ -107,10 +107,47 @@ def remind(d: Deps) -> int:
     return sent
 
 
+#: The principal is reminded once when this share of the SMS window is left (24 h → 6 h).
+SMS_REMINDER_SHARE = 0.25
+
+
+def remind_sms(d: Deps) -> int:
+    """Remind the website principal once, by SMS and e-mail, before the MIIT window closes."""
+    now = d.clock.now()
+    sent = 0
+    with d.uow(readonly=True) as uow:
+        waiting = uow.changes.list(states={ChangeState.authority_sms}, limit=1000)
+    for order in waiting:
+        if order.sms_deadline is None or order.sms_deadline <= now:
+            continue
+        started = max((e.at for e in _events(d, order.id) if e.kind == "authority_submitted"), default=None)
+        if started is None or started >= order.sms_deadline:
+            continue
+        if now < order.sms_deadline - (order.sms_deadline - started) * SMS_REMINDER_SHARE:
+            continue
+        with d.uow() as uow:
+            fresh = uow.changes.get(order.id, for_update=True)
+            if fresh.state != ChangeState.authority_sms or any(
+                    e.kind == "sms_reminder" and e.at >= started for e in uow.changes.events(order.id)):
+                continue
+            from beiandesk.domain.change import event
+            event(fresh, "sms_reminder", "system", "已提醒网站负责人尽快完成工信部短信核验", now)
+            uow.changes.save(fresh)
+            notify.order_event(d, uow, fresh, "sms_reminder", now)
+            uow.commit()
+            sent += 1
+    return sent
+
+
+def _events(d: Deps, change_id: int) -> list:
+    with d.uow(readonly=True) as uow:
+        return uow.changes.events(change_id)
+
+
 def tick(d: Deps, enqueue) -> dict[str, int]:  # noqa: ANN001
     """One round of the worker's periodic duties."""
     due = due_outbox(d)
     for item_id in due:
         enqueue(item_id)
     moved = authority.poll(d) if d.gateway is not None else 0
-    return {"due": len(due), "moved": moved, "reminded": remind(d)}
+    return {"due": len(due), "moved": moved, "reminded": remind(d) + remind_sms(d)}

@@ -23,6 +23,7 @@ _SUBJECTS = {
     "provider_rejected": "网站变更初审未通过，请修改后重新提交",
     "authority_submitted": "网站变更已提交管局，请在 24 小时内完成工信部短信核验",
     "authority_returned": "网站变更被管局系统退回",
+    "sms_reminder": "请尽快完成工信部短信核验",
     "approved": "网站变更已通过管局审核",
     "authority_rejected": "网站变更被管局驳回，请修改后重新提交",
 }
@@ -38,6 +39,9 @@ def _body(kind: str, order: ChangeOrder, site: str, extra: dict[str, Any]) -> st
         "authority_submitted": (
             f"您对网站「{site}」的变更已提交管局。网站负责人将收到工信部发送的 6 位短信核验码，"
             "请在 24 小时内登录 https://beian.miit.gov.cn 完成短信核验，逾期订单将被退回。"),
+        "sms_reminder": (
+            f"您对网站「{site}」的变更正在等待工信部短信核验，核验期限即将届满。请网站负责人尽快登录 "
+            "https://beian.miit.gov.cn 输入短信核验码，逾期订单将被退回。"),
         "authority_returned": (
             f"您对网站「{site}」的变更因{extra.get('reason_text', '短信核验未完成')}被退回接入商，"
             "接入商将重新提交或联系您修改。"),

@@ -97,3 +97,9 @@ def outbox(d: Deps, actor: Account, kind: str | None, status: str | None) -> dic
         items = uow.outbox.list(kind=kind, status=status)
         counts = uow.outbox.counts()
     return {"items": [i.public() for i in items], "counts": counts}
+
+
+def stats(d: Deps) -> dict[str, dict[str, int]]:
+    """Operator figures: change orders by state and outbox rows by status."""
+    with d.uow(readonly=True) as uow:
+        return {"changes": uow.changes.count_by_state(), "outbox": uow.outbox.counts()}

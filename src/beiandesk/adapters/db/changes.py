@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
@@ -100,6 +100,10 @@ class ChangeRepo:
         rows = list(self.conn.execute(q.limit(limit).offset(offset)))
         calls = self._calls([r.id for r in rows])
         return [self._to(r, calls.get(r.id, [])) for r in rows]
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self.conn.execute(select(t.change_orders.c.state, func.count()).group_by(t.change_orders.c.state))
+        return {r[0]: r[1] for r in rows}
 
     def has_open(self, website_id: int) -> bool:
         return self.conn.execute(select(t.change_orders.c.id).where(

@@ -12,11 +12,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from beiandesk import __version__
 from beiandesk.bootstrap import App
+from beiandesk.domain.states import ChangeState
 from beiandesk.entrypoints.api import problems, routes_changes, routes_records
+from beiandesk.services import review
 
 API_BODY_LIMIT = 64 * 1024 * 1024
 
@@ -55,6 +57,9 @@ def _metrics(api: FastAPI) -> None:
     requests = Counter("beiandesk_http_requests_total", "HTTP requests", ["method", "route", "status"],
                        registry=registry)
     latency = Histogram("beiandesk_http_request_seconds", "HTTP request latency", ["route"], registry=registry)
+    orders = Gauge("beiandesk_change_orders", "Change orders by state", ["state"], registry=registry)
+    outbox = Gauge("beiandesk_outbox_rows", "Outbox rows (notifications, gateway calls) by status", ["status"],
+                   registry=registry)
 
     @api.middleware("http")
     async def count(request: Request, call_next):  # noqa: ANN001, ANN202
@@ -67,5 +72,10 @@ def _metrics(api: FastAPI) -> None:
         return response
 
     @api.get("/metrics", tags=["ops"], include_in_schema=False)
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
+        figures = review.stats(request.app.state.deps)
+        for state in ChangeState:
+            orders.labels(str(state)).set(figures["changes"].get(str(state), 0))
+        for status in ("pending", "sending", "sent", "failed"):
+            outbox.labels(status).set(figures["outbox"].get(status, 0))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -23,3 +23,13 @@ def test_personal_account_cannot_create_codes_and_foreign_servers_are_404(client
     assert r.status_code == 403 and r.json()["code"] == "auth_code_requires_enterprise"
     r = client.post("/api/v1/auth-codes", headers=h, json={"instance_id": "ins-sh3p8r1x"})
     assert r.status_code == 404
+
+
+def test_metrics_show_orders_by_state_and_the_outbox(client) -> None:
+    h = login(client, "demo-personal")
+    site = client.get("/api/v1/websites", headers=h).json()[0]
+    client.post(f"/api/v1/websites/{site['id']}/changes", headers=h)
+    text = client.get("/metrics").text
+    assert 'beiandesk_change_orders{state="draft"} 1.0' in text
+    assert 'beiandesk_outbox_rows{status="pending"} 0.0' in text
+    assert "beiandesk_http_requests_total" in text
