@@ -123,6 +123,10 @@ def test_applicant_change_reviewer_retry_sms_and_approval(live_console: Live, ch
     rev.get_by_role("link", name=f"#{change_id}").click()
     shots(rev, "reviewer-order")
     assert rev.get_by_role("button", name="通过").is_disabled()  # no reached call yet
+    assert "13912345678" not in rev.content()  # masked until the reviewer asks for it
+    rev.get_by_role("button", name="显示完整手机号").click()
+    rev.wait_for_load_state()
+    assert "13912345678" in rev.locator("#contact").inner_text()
     rev.get_by_role("button", name="未接通").click()
     rev.wait_for_load_state()
     assert "下次致电时间" in rev.locator("#calls").inner_text()

@@ -31,6 +31,12 @@ def log_call(d: DepsDep, account: StaffDep, change_id: RowId, body: CallBody) ->
     return _json(review.log_call(d, account, change_id, body.outcome, body.note))
 
 
+@router.post("/review/changes/{change_id}/contact", tags=["review"])
+def reveal_contact(d: DepsDep, account: StaffDep, change_id: RowId) -> dict[str, str]:
+    """联系人的完整手机号（供审核专员致电；每次查看都记入办理记录）。"""
+    return review.reveal_contact(d, account, change_id)
+
+
 @router.post("/review/changes/{change_id}/approve", tags=["review"])
 def approve(d: DepsDep, account: StaffDep, change_id: RowId,
             body: Annotated[ApproveBody | None, Body()] = None) -> JSONResponse:

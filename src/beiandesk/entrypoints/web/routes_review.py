@@ -52,6 +52,18 @@ def queue(request: Request, d: DepsDep, user: StaffDep) -> Response:
 
 @router.get("/review/{change_id}")
 def order_page(request: Request, d: DepsDep, user: StaffDep, change_id: int) -> Response:
+    return _order_page(request, d, user, change_id)
+
+
+@router.post("/review/{change_id}/contact")
+async def reveal_contact(request: Request, d: DepsDep, user: StaffDep, change_id: int) -> Response:
+    await form(request)  # CSRF
+    contact = await call(review.reveal_contact, d, user, change_id)
+    # Rendered, not redirected: the number never goes into a cookie or a URL.
+    return await call(_order_page, request, d, user, change_id, contact)
+
+
+def _order_page(request: Request, d: Any, user: Any, change_id: int, contact: dict | None = None) -> Response:
     order = changes.get_change(d, user, change_id)
     return render.render(
         request, "review_order.html", title=f"审核变更单 #{change_id}", nav="review",
@@ -63,7 +75,7 @@ def order_page(request: Request, d: DepsDep, user: StaffDep, change_id: int) -> 
         slots=[s for s in console.material_slots(d, user, change_id) if s.files or s.required],
         flags=console.queue_flags(order, d.clock.now()), reached=console.has_reached_call(order),
         in_review=order.state == ChangeState.provider_review and order.review_passed_at is None,
-        returned=order.state == ChangeState.authority_returned, templates=REASON_TEMPLATES)
+        returned=order.state == ChangeState.authority_returned, templates=REASON_TEMPLATES, contact=contact)
 
 
 async def _act(request: Request, change_id: int, fn: Callable[..., Any], args: tuple[Any, ...],
