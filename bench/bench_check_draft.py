@@ -34,7 +34,8 @@ def main() -> None:
         (p.name, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(DRAFTS.glob("*.json"))
     ]
     t0 = time.perf_counter()
-    from beiandesk.domain.precheck import draft_to_input, run_precheck
+    from beiandesk.domain.precheck import run_precheck
+    from beiandesk.domain.precheck_draft import draft_to_input
 
     import_ms = (time.perf_counter() - t0) * 1000
 

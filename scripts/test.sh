@@ -12,4 +12,5 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
 .venv/bin/lint-imports --no-cache
+.venv/bin/ruff check --quiet --select F,E9 src tests bench
 exec .venv/bin/python -m pytest "$@"

@@ -4,14 +4,12 @@ from datetime import date
 
 import pytest
 
+from beiandesk.domain.domain_facts import check_domain_facts, check_domains, normalize_holder
 from beiandesk.domain.domains import (
-    check_domain_facts,
     check_domain_form,
-    check_domains,
     check_domains_edit,
     check_suffix,
     normalize_domain,
-    normalize_holder,
     registrable_domain,
     to_ascii,
 )

@@ -10,7 +10,8 @@ import pytest
 
 from beiandesk.domain.auth_codes import AuthCode, CodeStatus
 from beiandesk.domain.model import Resource
-from beiandesk.domain.precheck import AuthCodeContext, DraftError, draft_to_input, run_precheck
+from beiandesk.domain.precheck import AuthCodeContext, run_precheck
+from beiandesk.domain.precheck_draft import DraftError, draft_to_input
 from beiandesk.domain.problems import error, report
 
 DRAFTS = Path(__file__).resolve().parents[1] / "drafts"

@@ -20,7 +20,6 @@ from beiandesk.domain.model import (
     Event,
     Reason,
     Subject,
-    SubjectKind,
     Website,
     WebsiteInfo,
     WebsiteStatus,
@@ -165,7 +164,7 @@ def record_call(order: ChangeOrder, outcome: str, note: str, reviewer: str, now:
     if missed < MAX_MISSED_CALLS:
         order.next_call_at = now + CALL_RETRY_AFTER
         event(order, "call", reviewer,
-              f"审核专员电话联系：未接通，将于约 1 小时后再次致电" + (f"（{note}）" if note else ""), now,
+              "审核专员电话联系：未接通，将于约 1 小时后再次致电" + (f"（{note}）" if note else ""), now,
               outcome=outcome, next_call_at=order.next_call_at.isoformat())
         return
     event(order, "call", reviewer, "审核专员电话联系：再次未接通", now, outcome=outcome)

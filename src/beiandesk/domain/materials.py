@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from beiandesk.domain.domains import normalize_holder
+from beiandesk.domain.domain_facts import normalize_holder
 from beiandesk.domain.model import Principal, Subject, SubjectKind
 from beiandesk.domain.names import finance_categories, preapproval_categories
 from beiandesk.domain.problems import Problem, error

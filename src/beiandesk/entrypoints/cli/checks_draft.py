@@ -39,7 +39,8 @@ def check_draft(
     ] = False,
 ) -> None:
     """运行全部离线预检规则（域名、资源、名称、身份、材料），列出问题。"""
-    from beiandesk.domain.precheck import DraftError, draft_to_input, run_precheck
+    from beiandesk.domain.precheck import run_precheck
+    from beiandesk.domain.precheck_draft import DraftError, draft_to_input
 
     draft = _load(file)
     try:
