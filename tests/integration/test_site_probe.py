@@ -11,12 +11,13 @@ import time
 import zlib
 from collections.abc import Iterator
 from datetime import UTC
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from beiandesk.adapters.site_probe import HttpSiteProbe, is_forbidden_address
+from tests.local_http import QuietServer
 
 NUMBER = "粤ICP备20260001号-1"
 FOOTER = f'<footer><a href="https://beian.miit.gov.cn/" target="_blank">{NUMBER}</a></footer>'
@@ -132,16 +133,9 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    srv = Server(("127.0.0.1", 0), Handler)
+def server() -> Iterator[QuietServer]:
+    srv = QuietServer(("127.0.0.1", 0), Handler)
     srv.seen_hosts = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -151,7 +145,7 @@ def server() -> Iterator[Server]:
 
 
 @pytest.fixture()
-def base(server: Server) -> str:
+def base(server: QuietServer) -> str:
     return f"http://127.0.0.1:{server.server_port}"
 
 
@@ -278,14 +272,14 @@ def _resolver(port: int):
 
 
 @pytest.mark.parametrize("path", ["/to-private-ip", "/to-private-name"])
-def test_redirect_to_a_private_address_is_refused(server: Server, path: str) -> None:
+def test_redirect_to_a_private_address_is_refused(server: QuietServer, path: str) -> None:
     probe = HttpSiteProbe(allow_private=False, timeout_s=1, resolver=_resolver(server.server_port),
                           forbidden=_public_loopback)
     (p,) = probe.probe(f"http://site.test:{server.server_port}{path}", NUMBER)
     assert (p.code, p.extra["reason"]) == ("site_unreachable", "address_forbidden")
 
 
-def test_connection_is_pinned_to_the_checked_address(server: Server) -> None:
+def test_connection_is_pinned_to_the_checked_address(server: QuietServer) -> None:
     probe = HttpSiteProbe(allow_private=False, timeout_s=1, resolver=_resolver(server.server_port),
                           forbidden=_public_loopback)
     before = len(server.seen_hosts)  # type: ignore[attr-defined]
@@ -294,13 +288,13 @@ def test_connection_is_pinned_to_the_checked_address(server: Server) -> None:
     assert server.seen_hosts[before:] == [f"site.test:{server.server_port}"]  # type: ignore[attr-defined]
 
 
-def test_dns_failure(server: Server) -> None:
+def test_dns_failure(server: QuietServer) -> None:
     probe = operator(resolver=_resolver(server.server_port))
     (p,) = probe.probe("http://no-such-site.test/", NUMBER)
     assert (p.code, p.extra["reason"]) == ("site_unreachable", "dns")
 
 
-def test_url_without_scheme_is_taken_as_http(server: Server) -> None:
+def test_url_without_scheme_is_taken_as_http(server: QuietServer) -> None:
     assert operator().probe(f"127.0.0.1:{server.server_port}/ok", NUMBER) == []
 
 
@@ -362,7 +356,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, 
     ca, leaf, key = _certificates(tmp_path_factory.mktemp("tls"))
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(leaf, key)
-    srv = Server(("127.0.0.1", 0), Handler)
+    srv = QuietServer(("127.0.0.1", 0), Handler)
     srv.seen_hosts = []  # type: ignore[attr-defined]
     srv.socket = server_ctx.wrap_socket(srv.socket, server_side=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
