@@ -32,4 +32,4 @@ def test_metrics_show_orders_by_state_and_the_outbox(client) -> None:
     text = client.get("/metrics").text
     assert 'beiandesk_change_orders{state="draft"} 1.0' in text
     assert 'beiandesk_outbox_rows{status="pending"} 0.0' in text
-    assert "beiandesk_http_requests_total" in text
+    assert 'route="/api/v1/websites",status="200"' in text

@@ -61,15 +61,7 @@ def _metrics(api: FastAPI) -> None:
     outbox = Gauge("beiandesk_outbox_rows", "Outbox rows (notifications, gateway calls) by status", ["status"],
                    registry=registry)
 
-    @api.middleware("http")
-    async def count(request: Request, call_next):  # noqa: ANN001, ANN202
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        requests.labels(request.method, path, str(response.status_code)).inc()
-        latency.labels(path).observe(time.perf_counter() - start)
-        return response
+    api.add_middleware(_RequestMetrics, requests=requests, latency=latency)
 
     @api.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics(request: Request) -> Response:
@@ -79,3 +71,31 @@ def _metrics(api: FastAPI) -> None:
         for status in ("pending", "sending", "sent", "failed"):
             outbox.labels(status).set(figures["outbox"].get(status, 0))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _RequestMetrics:
+    """Count and time requests by route template (pure ASGI: a ``BaseHTTPMiddleware`` would
+    re-stream every request body, which doubled the cost of a PATCH)."""
+
+    def __init__(self, app: Any, requests: Counter, latency: Histogram) -> None:
+        self.app, self.requests, self.latency = app, requests, latency
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(route).observe(time.perf_counter() - start)
