@@ -9,7 +9,6 @@ fileable suffixes, servers are prepaid mainland CVMs that qualify.
 
 from __future__ import annotations
 
-from datetime import date
 
 DEMO_PASSWORD = "beiandesk-demo"
 
@@ -96,7 +95,3 @@ def website_filing_numbers() -> dict[str, str]:
             for domain in site["domains"]:
                 out[domain] = site["filing_number"]
     return out
-
-
-def demo_today() -> date:
-    return date.today()

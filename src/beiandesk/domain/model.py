@@ -262,7 +262,6 @@ class ChangeOrder:
     authority_reason: str | None = None
     sms_deadline: datetime | None = None
     review_passed_at: datetime | None = None
-    handover_pending: bool = False
     new_events: list[Event] = field(default_factory=list)
 
     def changed_fields(self) -> list[str]:

@@ -45,12 +45,6 @@ class ProposedPatch(Strict):
     resource: ResourcePatch | None = None
 
 
-class ChangePatch(Strict):
-    """``{"proposed": {...}}``; a bare proposed object is accepted too."""
-
-    proposed: ProposedPatch
-
-
 class SubmitBody(Strict):
     # Consent must be an explicit JSON true: "yes", "on" or 1 are not consent.
     accept_terms: StrictBool = False
