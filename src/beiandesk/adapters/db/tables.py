@@ -74,6 +74,9 @@ accounts = Table(
     Column("email", String(254), nullable=False, default=""),
     Column("enterprise_verified", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # issue 9 (migration 0002a): refused at once when set; a one-time password must be changed.
+    Column("disabled", Boolean, nullable=False, default=False, server_default="0"),
+    Column("password_change_required", Boolean, nullable=False, default=False, server_default="0"),
     CheckConstraint("role in ('applicant', 'reviewer', 'admin')", name="role"),
 )
 
@@ -234,4 +237,37 @@ auth_codes = Table(
     Column("domain", String(253), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+)
+
+
+# issue 9 (migration 0002a): sessions, login throttling and the audit log.
+
+#: One row per issued token / console session (the token carries ``jti``); checked on each
+#: request, so a logout or a disabled account is refused at once on every node.
+sessions = Table(
+    "sessions", metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+#: Failed logins per user name (also unknown ones), for the throttle; cleared on success.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_username_at", "username", "at"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False, index=True),
+    Column("target", String(255), nullable=False, default=""),
+    Column("detail", JSON),
 )

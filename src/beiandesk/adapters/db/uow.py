@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from beiandesk.adapters.crypto import DataCipher
+from beiandesk.adapters.db.audit import AuditRepo
 from beiandesk.adapters.db.changes import ChangeRepo
 from beiandesk.adapters.db.outbox import OutboxRepo
 from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepo(self.conn, self.cipher)
         self.auth_codes = AuthCodeRepo(self.conn)
         self.domain_cache = DomainFactsCache(self.conn)
+        self.audit = AuditRepo(self.conn)
         return self
 
     def after_commit(self, fn: Callable[[], Any]) -> None:
