@@ -24,7 +24,7 @@ from bs4 import BeautifulSoup
 from fastapi import FastAPI
 
 from beiandesk import demo_data
-from beiandesk.adapters.authority_signing import shared_secret, verify
+from beiandesk.signing import shared_secret, verify
 from beiandesk.config import Settings
 from beiandesk.sandbox.app import create_sandbox_app, create_standalone_app
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from beiandesk.adapters.authority_signing import MAX_SKEW_S, shared_secret, sign, verify
+from beiandesk.signing import MAX_SKEW_S, shared_secret, sign, verify
 
 SECRET = b"s3cret"
 BODY = b'{"ref":"SBX-20261127-0001-ABC","state":"under_review"}'
@@ -80,3 +80,28 @@ def test_shared_secret_is_derived_from_secret_key_never_equal_to_it() -> None:
 def test_shared_secret_needs_one_of_the_two() -> None:
     with pytest.raises(ValueError):
         shared_secret(_settings(None, None))
+
+
+# -- the one-header format (webhooks, and callbacks too) -------------------------------------
+from beiandesk.signing import mac, signature_header, verify_header  # noqa: E402
+
+
+def test_one_header_is_t_and_v1_of_the_same_mac() -> None:
+    expected = hmac.new(SECRET, f"{TS}.".encode() + BODY, hashlib.sha256).hexdigest()
+    assert signature_header(BODY, SECRET, TS) == f"t={TS},v1={expected}"
+    assert mac(BODY, SECRET, TS) == sign(BODY, SECRET, TS).removeprefix("sha256=")
+
+
+def test_one_header_verifies_and_refuses_tampering_and_staleness() -> None:
+    header = signature_header(BODY, SECRET, TS)
+    assert verify_header(BODY, header, SECRET, now=TS + 5)
+    assert verify_header(BODY, f"v1=deadbeef, {header}", SECRET, now=TS)  # rotation: one match
+    assert not verify_header(BODY + b" ", header, SECRET, now=TS)
+    assert not verify_header(BODY, header, b"other", now=TS)
+    assert not verify_header(BODY, header.replace(f"t={TS}", f"t={TS + 1}"), SECRET, now=TS)
+    assert not verify_header(BODY, header, SECRET, now=TS + MAX_SKEW_S + 1)
+
+
+@pytest.mark.parametrize("header", [None, "", "t=abc,v1=00", f"v1={'0' * 64}", f"t={TS}", "garbage"])
+def test_malformed_one_headers_are_not_authentic(header: str | None) -> None:
+    assert not verify_header(BODY, header, SECRET, now=TS)

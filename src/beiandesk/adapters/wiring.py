@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from beiandesk.adapters import authority_signing
 from beiandesk.adapters.authority import HttpAuthorityGateway
 from beiandesk.adapters.clock import SystemClock
 from beiandesk.adapters.domain_facts import RegistryLookup
@@ -13,6 +12,7 @@ from beiandesk.adapters.photo import OpenCVPhotoInspector
 from beiandesk.adapters.rdap import RdapLookup
 from beiandesk.adapters.site_probe import HttpSiteProbe
 from beiandesk.adapters.whois import WhoisClient
+from beiandesk import signing
 from beiandesk.config import Settings
 from beiandesk.services.deps import Deps
 
@@ -43,10 +43,12 @@ def attach(deps: Deps, settings: Settings) -> None:
     deps.site_probe = HttpSiteProbe(allow_private=settings.probe_allow_private, rewrite=rewrite)
     if settings.gateway_url:
         deps.gateway = HttpAuthorityGateway(settings.gateway_url)
-    secret = authority_signing.shared_secret(settings)
+    secret = signing.shared_secret(settings)
     clock = SystemClock()
 
     def verify(body: bytes, timestamp: str | None, signature: str | None) -> bool:
-        return authority_signing.verify(body, timestamp, signature, secret, clock.now())
+        if signature and signature.lstrip().startswith("t="):  # X-Beiandesk-Signature
+            return signing.verify_header(body, signature, secret, clock.now())
+        return signing.verify(body, timestamp, signature, secret, clock.now())
 
     deps.verify_callback = verify

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from beiandesk.adapters.authority_signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from beiandesk.signing import HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signature_header
 from beiandesk.sandbox.store import SandboxStore
 
 log = logging.getLogger("beiandesk.sandbox.callbacks")
@@ -65,6 +65,7 @@ class CallbackDeliverer:
             "Content-Type": "application/json",
             TIMESTAMP_HEADER: str(ts),
             SIGNATURE_HEADER: sign(body, self.secret, ts),
+            HEADER: signature_header(body, self.secret, ts),  # the same MAC, one header
             "X-Sandbox-Delivery": str(row["id"]),
             "User-Agent": "beiandesk-sandbox/1",
         }

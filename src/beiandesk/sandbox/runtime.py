@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from beiandesk.adapters.authority_signing import shared_secret
+from beiandesk.signing import shared_secret
 from beiandesk.sandbox.callbacks import CallbackDeliverer
 from beiandesk.sandbox.model import ClockFn, as_clock
 from beiandesk.sandbox.service import SandboxService, SmsTiming

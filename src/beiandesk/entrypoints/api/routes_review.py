@@ -65,8 +65,9 @@ async def authority_callback(request: Request, d: DepsDep) -> dict[str, Any]:
 
     from beiandesk.services import authority
     body = await request.body()
+    one = request.headers.get("x-beiandesk-signature")  # t=UNIX,v1=HEX (else the legacy pair)
     ok = await run_in_threadpool(authority.callback, d, body, request.headers.get("x-sandbox-timestamp"),
-                                 request.headers.get("x-sandbox-signature"))
+                                 one or request.headers.get("x-sandbox-signature"))
     return {"ok": ok}
 
 
