@@ -20,7 +20,7 @@ from beiandesk.adapters.db.migrate import upgrade
 from beiandesk.adapters.db.uow import SqlUnitOfWork
 from beiandesk.adapters.notify import OutboxOnlyMailer, OutboxSms, SmtpMailer
 from beiandesk.adapters.security import Passwords, Tokens
-from beiandesk.adapters.storage import LocalFileStore
+from beiandesk.adapters.storage import build_file_store
 from beiandesk.config import Settings
 from beiandesk.domain import workdays
 from beiandesk.services.deps import Deps
@@ -80,7 +80,7 @@ def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, 
         settings=settings,
         uow=uow,
         clock=SystemClock(),
-        files=LocalFileStore(settings.resolved_storage_dir()),
+        files=build_file_store(settings),
         passwords=Passwords(),
         tokens=Tokens(settings.secret_key or "", settings.token_ttl_s),
         mailer=SmtpMailer(settings.smtp_url, settings.smtp_from) if settings.smtp_url else OutboxOnlyMailer(),

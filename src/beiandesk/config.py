@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     #: Uploaded materials and verification photos, stored by content hash.
     storage_dir: Path | None = None
+    #: ``file:///path`` (default: ``storage_dir``, i.e. ``var_dir/files``) or ``s3://BUCKET/PREFIX``
+    #: for an S3-compatible object store; files are encrypted at rest under ``data_key``.
+    storage_url: str | None = None
+    #: S3 endpoint (e.g. ``https://cos.ap-guangzhou.myqcloud.com``), region and credentials; the
+    #: standard ``AWS_*`` variables are used when these are unset.
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
     #: Signs bearer tokens and session cookies. Default: a dev key generated under ``var_dir``.
     secret_key: str | None = None
     #: Encrypts ID numbers and mobiles at rest. Default: a dev key generated under ``var_dir``.

@@ -18,6 +18,7 @@ from beiandesk.adapters.storage import LocalFileStore
 
 ID = "44030519900101123X"
 MOBILE = "13912345678"
+FILE_KEY = "file-test-data-key"
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
 
@@ -88,7 +89,7 @@ def _files(root: Path) -> list[Path]:
 
 
 def test_put_stores_by_content_hash(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path / "files")
+    store = LocalFileStore(tmp_path / "files", FILE_KEY)
     data = b"%PDF-1.4 hello"
     key = store.put(data)
     assert key == hashlib.sha256(data).hexdigest()
@@ -97,7 +98,7 @@ def test_put_stores_by_content_hash(tmp_path: Path) -> None:
 
 
 def test_put_is_idempotent(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path)
+    store = LocalFileStore(tmp_path, FILE_KEY)
     k1 = store.put(b"same bytes")
     mtime = (tmp_path / k1[:2] / k1[2:4] / k1).stat().st_mtime_ns
     assert store.put(b"same bytes") == k1
@@ -109,16 +110,16 @@ def test_put_is_idempotent(tmp_path: Path) -> None:
 @pytest.mark.parametrize("key", ["../../etc/passwd", "A" * 64, "0" * 63, "", "0" * 64 + "/x", "..", "g" * 64])
 def test_keys_never_become_arbitrary_paths(tmp_path: Path, key: str) -> None:
     with pytest.raises(KeyError):
-        LocalFileStore(tmp_path).get(key)
+        LocalFileStore(tmp_path, FILE_KEY).get(key)
 
 
 def test_a_missing_key_is_an_error_not_empty_bytes(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        LocalFileStore(tmp_path).get("0" * 64)
+        LocalFileStore(tmp_path, FILE_KEY).get("0" * 64)
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = LocalFileStore(tmp_path)
+    store = LocalFileStore(tmp_path, FILE_KEY)
 
     def boom(src: str, dst: str) -> None:
         raise OSError("disk full")
@@ -133,7 +134,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytes
 
 
 def test_concurrent_puts_of_the_same_content(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path)
+    store = LocalFileStore(tmp_path, FILE_KEY)
     data = os.urandom(256 * 1024)
     keys: list[str] = []
     errors: list[BaseException] = []

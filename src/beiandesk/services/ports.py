@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from beiandesk.domain.model import DomainFacts
@@ -19,6 +20,19 @@ class FileStore(Protocol):
         """Store ``data``; return its content key (hash). Idempotent."""
 
     def get(self, key: str) -> bytes: ...
+
+    def put_stream(self, source: Any) -> str:
+        """Store a binary file object or an iterable of chunks, in bounded memory; its key."""
+
+    def open_read(self, key: str) -> Iterator[bytes]:
+        """The content of ``key`` as chunks (``FileNotFoundError`` at once when missing)."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def iter_keys(self) -> Iterator[str]: ...
+
+    def ping(self) -> None:
+        """Raise when the store does not answer."""
 
 
 class DomainFactsLookup(Protocol):
