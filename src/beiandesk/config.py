@@ -25,6 +25,22 @@ class Settings(BaseSettings):
     smtp_from: str = "beiandesk <noreply@beiandesk.local>"
     #: SMS delivery backend; ``outbox`` stores messages for admins to read.
     sms_backend: str = "outbox"
+    #: JSON object: message kind → the provider's approved template id; ``*`` for every other kind.
+    sms_templates: str | None = None
+    #: The approved SMS signature (签名), e.g. ``beiandesk``.
+    sms_sign_name: str | None = None
+    tencent_secret_id: str | None = None
+    tencent_secret_key: str | None = None
+    tencent_sms_sdk_app_id: str | None = None
+    tencent_sms_region: str = "ap-guangzhou"
+    #: Default ``sms.tencentcloudapi.com``; ``http://host:port`` allowed (tests).
+    tencent_sms_endpoint: str | None = None
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: str | None = None
+    #: Default ``dysmsapi.aliyuncs.com``; ``http://host:port`` allowed (tests).
+    aliyun_sms_endpoint: str | None = None
+    #: Seconds an SMS/e-mail provider call may take before it counts as a (transient) time-out.
+    notify_timeout_s: float = 15.0
     #: Base URL of the authority gateway (the sandbox in demo mode), e.g. ``http://127.0.0.1:8100``.
     gateway_url: str | None = None
     #: Shared secret for the gateway's signed callbacks (HMAC-SHA256). Default: derived from
@@ -58,8 +74,15 @@ class Settings(BaseSettings):
     max_material_bytes: int = 10 * 1024 * 1024
     #: Largest verification photo/video accepted, in bytes.
     max_verification_bytes: int = 50 * 1024 * 1024
+    #: Largest request body that is not a multipart upload (JSON, forms), in bytes (about 1 MB).
+    max_json_bytes: int = 1024 * 1024
+    #: A bearer token that may read ``/metrics`` (for a Prometheus scraper); admins' tokens may too.
+    #: Unset: only admins can read the metrics.
+    metrics_token: str | None = None
     #: Lifetime of a bearer token, in seconds.
     token_ttl_s: int = 12 * 3600
+    #: The provider's name (接入服务单位) printed on the pre-filled 核验单 and in messages.
+    provider_name: str = "beiandesk 接入服务单位"
     #: Version of the service terms and privacy statement an applicant consents to.
     terms_version: str = "2026-11"
     #: Demo mode: seed data, mount the sandbox, point the gateway, registry and probe at it.

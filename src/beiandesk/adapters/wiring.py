@@ -35,13 +35,16 @@ def demo_site_rewrite(sandbox_base: str) -> Callable[[str], str]:
 
 
 def attach(deps: Deps, settings: Settings) -> None:
+    from beiandesk.adapters.pdf_forms import ReportlabFormRenderer
+    deps.form_renderer = ReportlabFormRenderer()
     deps.photo = OpenCVPhotoInspector(max_bytes=settings.max_verification_bytes)
     rdap = RdapLookup(base_url=settings.rdap_url)
     whois = WhoisClient(host=settings.whois_host, port=settings.whois_port)
     deps.domain_lookup = RegistryLookup(rdap=rdap, whois=None if settings.rdap_url else whois)
-    rewrite = demo_site_rewrite(settings.gateway_url) if settings.demo and settings.gateway_url else None
+    sandbox = settings.gateway_url if settings.gateway_url != "desk" else settings.public_url.rstrip("/") + "/sandbox"
+    rewrite = demo_site_rewrite(sandbox) if settings.demo and sandbox else None
     deps.site_probe = HttpSiteProbe(allow_private=settings.probe_allow_private, rewrite=rewrite)
-    if settings.gateway_url:
+    if settings.gateway_url and settings.gateway_url != "desk":
         deps.gateway = HttpAuthorityGateway(settings.gateway_url)
     secret = signing.shared_secret(settings)
     clock = SystemClock()

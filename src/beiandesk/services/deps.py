@@ -35,7 +35,7 @@ class Deps:
     gateway: AuthorityGateway | None = None
     #: Checks a gateway callback's signature: (body, timestamp header, signature header) -> bool.
     verify_callback: Callable[[bytes, str | None, str | None], bool] | None = None
-    #: account id → (monotonic expiry, Account): spares a query per authenticated request.
-    account_cache: dict[int, Any] = field(default_factory=dict)
+    #: Renders the pre-filled 核验单 as PDF.
+    form_renderer: Any = None
     #: Called with outbox ids after the transaction that wrote them commits (wakes the worker).
     wake: Callable[[list[int]], None] = field(default=lambda ids: None)

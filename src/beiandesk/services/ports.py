@@ -56,12 +56,25 @@ class PhotoInspector(Protocol):
     def inspect(self, data: bytes, filename: str | None = None) -> VerificationResult: ...
 
 
+class FormRenderer(Protocol):
+    def render(self, form: Any) -> bytes:
+        """A printable PDF of a ``domain.verification_form.VerificationForm``."""
+
+
 class Mailer(Protocol):
-    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None: ...
+    def send(self, to: str, subject: str, text: str, html: str | None = None, *,
+             message_id: str | None = None) -> dict[str, Any] | None:
+        """``message_id``: the row's stable Message-ID, so a repeat after a crash is recognisable.
+        ``keeps_only = True`` on a mailer that stores only (no SMTP)."""
 
 
 class SmsSender(Protocol):
-    def send(self, to: str, text: str) -> None: ...
+    def send(self, to: str, text: str, *, kind: str = "", params: dict[str, str] | None = None,
+             ref: str = "") -> dict[str, Any] | None:
+        """Send one SMS (``kind``'s template with named ``params``; ``ref`` our row's id).
+        Return the provider's answer (kept on the row); raise ``TransientFailure`` /
+        ``PermanentFailure`` (domain.outbox_states). A backend that only stores says so with
+        ``keeps_only = True``."""
 
 
 class AuthorityGateway(Protocol):

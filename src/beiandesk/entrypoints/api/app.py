@@ -48,6 +48,15 @@ def create_app(app: App, *, on_startup: list[Callable[[], Any]] | None = None,
     api.include_router(routes_changes.router)
     from beiandesk.entrypoints.api import routes_review
     api.include_router(routes_review.router)
+    from beiandesk.entrypoints.api import routes_accounts
+    api.include_router(routes_accounts.router)
+    from beiandesk.entrypoints.api import routes_desk, routes_webhooks
+    api.include_router(routes_desk.router)
+    api.include_router(routes_webhooks.router)
+    from beiandesk.entrypoints.api import routes_forms
+    api.include_router(routes_forms.router)
+    from beiandesk.entrypoints.api.guard import RequestGuard
+    api.add_middleware(RequestGuard, deps=app.deps, json_limit=app.settings.max_json_bytes)
     api.add_middleware(problems.BodyLimit, limit=max(API_BODY_LIMIT, app.settings.max_verification_bytes + 1024 * 1024))
     return api
 
@@ -65,6 +74,8 @@ def _metrics(api: FastAPI) -> None:
 
     @api.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics(request: Request) -> Response:
+        from beiandesk.entrypoints.api.guard import require_metrics_reader
+        require_metrics_reader(request)
         figures = review.stats(request.app.state.deps)
         for state in ChangeState:
             orders.labels(str(state)).set(figures["changes"].get(str(state), 0))

@@ -34,3 +34,5 @@ def install(api: FastAPI, app: App) -> None:
     api.mount("/static", StaticFiles(directory=str(static)), name="static")
     for module in (routes_home, routes_flow, routes_materials, routes_review, routes_admin):
         api.include_router(module.router)
+    from beiandesk.entrypoints.web import routes_forms
+    api.include_router(routes_forms.router)
