@@ -45,6 +45,8 @@ class Account:
     display_name: str = ""
     email: str = ""
     enterprise_verified: bool = False
+    disabled: bool = False
+    password_change_required: bool = False
 
     @property
     def is_staff(self) -> bool:

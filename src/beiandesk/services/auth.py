@@ -1,9 +1,19 @@
-"""Log in (OAuth2 password flow) and resolve a bearer token to an account."""
+"""Log in (OAuth2 password flow), log out, and resolve a bearer token to an account.
+
+Every token names a session row (its ``jti``); each request reads that row joined with its
+account in one primary-key query, so a logout, a disabled account or a password reset is seen
+at once by every node (api.md "Login and sessions"). Nothing about a session is cached in a
+process: only the token's signature check is (adapters/security.py), which revocation cannot
+change. Failed logins are counted in the database too (the throttle holds across nodes).
+"""
 
 from __future__ import annotations
 
-import time
+import math
+import secrets
+from datetime import timedelta
 
+from beiandesk.domain import accounts as rules
 from beiandesk.domain.errors import DomainError, Forbidden
 from beiandesk.domain.model import Account
 from beiandesk.services.deps import Deps
@@ -17,15 +27,31 @@ class Unauthorized(DomainError):
 
 
 def login(d: Deps, username: str, password: str) -> tuple[Account, str]:
+    now = d.clock.now()
     with d.uow(readonly=True) as uow:
+        failures = uow.sessions.failures_since(username, now - rules.THROTTLE_LOOKBACK)
         found = uow.accounts.by_username(username)
+    until = rules.throttled_until(failures, now)
+    if until is not None:
+        raise rules.LoginThrottled(max(1, math.ceil((until - now).total_seconds())))
     # An unknown user is checked against a throwaway hash, so both failures take as long and
     # answer alike: no account enumeration by message or by timing.
     password_hash = found[1] if found else _dummy_hash(d)
     if not d.passwords.verify(password_hash, password) or found is None:
+        with d.uow() as uow:
+            uow.sessions.add_failure(username, now)
+            uow.commit()
         raise Unauthorized("用户名或密码错误。")
     account = found[0]
-    return account, d.tokens.issue(account.id, str(account.role), d.clock.now())
+    if account.disabled:
+        raise rules.AccountDisabled()
+    jti = secrets.token_urlsafe(18)
+    with d.uow() as uow:
+        uow.sessions.clear_failures(username)
+        uow.sessions.purge_expired_of(account.id, now)
+        uow.sessions.add(jti, account.id, now, now + timedelta(seconds=d.settings.token_ttl_s))
+        uow.commit()
+    return account, d.tokens.issue(account.id, str(account.role), now, jti=jti)
 
 
 _DUMMY: dict[int, str] = {}
@@ -38,22 +64,51 @@ def _dummy_hash(d: Deps) -> str:
     return _DUMMY[key]
 
 
-#: How long a looked-up account is reused for further requests with a valid token.
-ACCOUNT_CACHE_S = 30.0
+def _claims(d: Deps, token: str) -> tuple[int, str]:
+    found = d.tokens.claims(token, d.clock.now())
+    if found is None or not found[1]:
+        raise Unauthorized()
+    return found[0], found[1]
 
 
 def account_for_token(d: Deps, token: str) -> Account:
-    account_id = d.tokens.read(token, d.clock.now())
-    if account_id is None:
-        raise Unauthorized()
-    cached = d.account_cache.get(account_id)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
+    """The token's account, if its session is open and the account enabled (one indexed read).
+
+    The account may still have ``password_change_required``: entry points refuse everything
+    but the password change for it (:func:`require_password_changed`).
+    """
+    account_id, jti = _claims(d, token)
+    now = d.clock.now()
     with d.uow(readonly=True) as uow:
-        account = uow.accounts.get(account_id)
-    if account is None:
+        found = uow.sessions.check(jti)
+    if found is None:
         raise Unauthorized()
-    d.account_cache[account_id] = (time.monotonic() + ACCOUNT_CACHE_S, account)
+    row, account = found
+    if row.account_id != account_id or row.revoked_at is not None or row.expires_at < now:
+        raise Unauthorized()
+    if account.disabled:
+        raise rules.AccountDisabled()
+    return account
+
+
+def session_id(d: Deps, token: str) -> str:
+    return _claims(d, token)[1]
+
+
+def logout(d: Deps, token: str) -> bool:
+    """Revoke this token's session (every node then answers 401 for it)."""
+    found = d.tokens.claims(token, d.clock.now())
+    if found is None or not found[1]:
+        return False
+    with d.uow() as uow:
+        done = uow.sessions.revoke(found[1], d.clock.now())
+        uow.commit()
+    return done
+
+
+def require_password_changed(account: Account) -> Account:
+    if account.password_change_required:
+        raise rules.PasswordChangeRequired()
     return account
 
 

@@ -34,7 +34,9 @@ class AccountRepo:
     def _to(row) -> Account:
         return Account(id=row.id, username=row.username, role=Role(row.role),
                        display_name=row.display_name, email=row.email,
-                       enterprise_verified=row.enterprise_verified)
+                       enterprise_verified=row.enterprise_verified,
+                       disabled=bool(row.disabled),
+                       password_change_required=bool(row.password_change_required))
 
     def get(self, account_id: int) -> Account | None:
         row = self.conn.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()

@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from beiandesk.adapters.crypto import DataCipher
+from beiandesk.adapters.db.accounts import AccountAdminRepo
 from beiandesk.adapters.db.audit import AuditRepo
 from beiandesk.adapters.db.changes import ChangeRepo
 from beiandesk.adapters.db.outbox import OutboxRepo
 from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
+from beiandesk.adapters.db.sessions import SessionRepo
 from beiandesk.adapters.db.support import AuthCodeRepo, DomainFactsCache
 
 
@@ -57,6 +59,8 @@ class SqlUnitOfWork:
         self.auth_codes = AuthCodeRepo(self.conn)
         self.domain_cache = DomainFactsCache(self.conn)
         self.audit = AuditRepo(self.conn)
+        self.sessions = SessionRepo(self.conn)
+        self.account_admin = AccountAdminRepo(self.conn)
         return self
 
     def after_commit(self, fn: Callable[[], Any]) -> None:

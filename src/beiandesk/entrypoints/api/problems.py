@@ -60,6 +60,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if getattr(exc, "headers", None):  # e.g. Retry-After of login_throttled
+            headers = {**(headers or {}), **exc.headers}
         extra: dict[str, Any] = {}
         if exc.problems:
             extra["problems"] = [p.to_dict() for p in exc.problems]

@@ -29,7 +29,14 @@ async def current_account(request: Request, token: Annotated[str | None, Depends
         raise auth.Unauthorized()
     account = auth.account_for_token(d, token)
     request.state.actor = account.username
+    if request.url.path not in PASSWORD_CHANGE_PATHS:
+        auth.require_password_changed(account)
     return account
+
+
+#: What an account with a one-time password may still do (api.md "Accounts"): change it,
+#: see who it is logged in as, log out.
+PASSWORD_CHANGE_PATHS = frozenset({"/api/v1/me/password", "/api/v1/auth/logout"})
 
 
 async def staff_account(account: Annotated[Account, Depends(current_account)]) -> Account:

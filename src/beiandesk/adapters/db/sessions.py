@@ -1,0 +1,72 @@
+"""Sessions (one row per issued token) and failed logins: what every node checks, in the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.db.records import AccountRepo
+from beiandesk.domain.model import Account
+
+
+class SessionRepo:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, jti: str, account_id: int, now: datetime, expires_at: datetime) -> None:
+        self.conn.execute(insert(t.sessions).values(jti=jti, account_id=account_id, created_at=now,
+                                                    expires_at=expires_at))
+
+    def check(self, jti: str) -> tuple[Any, Account] | None:
+        """The session and its account, in one primary-key read: ``(row with account_id,
+        expires_at, revoked_at; the Account)``, or None."""
+        q = (select(t.accounts, t.sessions.c.account_id, t.sessions.c.expires_at,
+                    t.sessions.c.revoked_at)
+             .join(t.accounts, t.accounts.c.id == t.sessions.c.account_id)
+             .where(t.sessions.c.jti == jti))
+        row = self.conn.execute(q).first()
+        return (row, AccountRepo._to(row)) if row else None
+
+    def revoke(self, jti: str, now: datetime) -> bool:
+        res = self.conn.execute(update(t.sessions).where(t.sessions.c.jti == jti,
+                                                         t.sessions.c.revoked_at.is_(None))
+                                .values(revoked_at=now))
+        return res.rowcount > 0
+
+    def revoke_account(self, account_id: int, now: datetime, *, except_jti: str | None = None) -> int:
+        q = update(t.sessions).where(t.sessions.c.account_id == account_id,
+                                     t.sessions.c.revoked_at.is_(None))
+        if except_jti:
+            q = q.where(t.sessions.c.jti != except_jti)
+        return self.conn.execute(q.values(revoked_at=now)).rowcount
+
+    def purge_expired(self, before: datetime) -> int:
+        return self.conn.execute(delete(t.sessions).where(t.sessions.c.expires_at < before)).rowcount
+
+    def purge_expired_of(self, account_id: int, before: datetime) -> int:
+        """Drop one account's long-expired rows (on its login; uses the account index)."""
+        return self.conn.execute(delete(t.sessions).where(t.sessions.c.account_id == account_id,
+                                                          t.sessions.c.expires_at < before)).rowcount
+
+    # -- failed logins (the throttle) ---------------------------------------------------------
+
+    def failures_since(self, username: str, since: datetime) -> list[datetime]:
+        q = (select(t.login_failures.c.at).where(t.login_failures.c.username == username,
+                                                 t.login_failures.c.at >= since)
+             .order_by(t.login_failures.c.at))
+        return [r[0] for r in self.conn.execute(q)]
+
+    def add_failure(self, username: str, at: datetime) -> None:
+        self.conn.execute(insert(t.login_failures).values(username=username[:64], at=at))
+
+    def clear_failures(self, username: str, *, before: datetime | None = None) -> None:
+        q = delete(t.login_failures).where(t.login_failures.c.username == username)
+        if before is not None:
+            q = q.where(t.login_failures.c.at < before)
+        self.conn.execute(q)
+
+    def count_failures(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(t.login_failures)).scalar_one())
