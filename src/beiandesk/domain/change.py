@@ -203,13 +203,22 @@ def reject(order: ChangeOrder, reasons: Sequence[Reason], reviewer: str, now: da
                kind="provider_rejected", reasons=[r.to_dict() for r in reasons])
 
 
-def authority_accepted(order: ChangeOrder, ref: str, sms_deadline: datetime | None, now: datetime) -> None:
-    """The gateway accepted the hand-over (first time or resend): the SMS check begins."""
+#: The MIIT SMS check must be done within this long of the hand-over (the desk's deadline).
+SMS_WINDOW = timedelta(hours=24)
+
+
+def authority_accepted(order: ChangeOrder, ref: str, sms_deadline: datetime | None, now: datetime,
+                       actor: str = "system") -> None:
+    """The authority accepted the hand-over (first time or resend): the SMS check begins.
+
+    ``actor`` is ``system`` for the gateway, the staff member's name at the authority desk."""
+    if order.state == S.provider_review and order.review_passed_at is None:
+        raise InvalidTransition("invalid_transition", "变更单尚未通过初审，不能提交管局。")
     order.authority_ref = ref
     order.authority_reason = None
     order.sms_deadline = sms_deadline
     order.version += 1
-    transition(order, S.authority_sms, "system", now,
+    transition(order, S.authority_sms, actor, now,
                "已提交管局，请网站负责人在收到工信部短信后 24 小时内完成短信核验",
                kind="authority_submitted", ref=ref)
 
@@ -221,7 +230,7 @@ AUTHORITY_REASONS = {
 
 
 def authority_update(order: ChangeOrder, state: str, reason: str | None, reasons: Sequence[str],
-                     now: datetime) -> bool:
+                     now: datetime, actor: str = "authority") -> bool:
     """Map an authority state (api.md §sandbox) onto the order. Returns True when it moved."""
     target = {"under_review": S.authority_review, "approved": S.approved,
               "rejected": S.authority_rejected, "returned": S.authority_returned}.get(state)
@@ -231,21 +240,21 @@ def authority_update(order: ChangeOrder, state: str, reason: str | None, reasons
         return False
     order.version += 1
     if target == S.authority_sms:
-        transition(order, target, "authority", now, "管局已重新发送短信核验码，请在 24 小时内完成核验",
+        transition(order, target, actor, now, "管局已重新发送短信核验码，请在 24 小时内完成核验",
                    kind="authority_submitted")
     elif target == S.authority_review:
-        transition(order, target, "authority", now, "短信核验已通过，管局审核中", kind="authority_review")
+        transition(order, target, actor, now, "短信核验已通过，管局审核中", kind="authority_review")
     elif target == S.approved:
-        transition(order, target, "authority", now, "管局审核通过，网站信息已更新", kind="approved")
+        transition(order, target, actor, now, "管局审核通过，网站信息已更新", kind="approved")
     elif target == S.authority_rejected:
         order.reasons = [Reason("authority_rejected", r) for r in reasons] or [
             Reason("authority_rejected", "管局审核未通过")]
-        transition(order, target, "authority", now,
+        transition(order, target, actor, now,
                    "管局驳回：" + "；".join(r.message for r in order.reasons),
                    kind="authority_rejected", reasons=[r.to_dict() for r in order.reasons])
     else:
         order.authority_reason = reason
-        transition(order, target, "authority", now, AUTHORITY_REASONS.get(reason or "", "管局退回订单"),
+        transition(order, target, actor, now, AUTHORITY_REASONS.get(reason or "", "管局退回订单"),
                    kind="authority_returned", reason=reason)
     return True
 

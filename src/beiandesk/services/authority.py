@@ -29,7 +29,8 @@ class Retry(Exception):
     """The gateway could not be reached: try again later (the outbox backs off)."""
 
 
-def _payload(uow: Any, order: ChangeOrder) -> dict[str, Any]:
+def handover_payload(uow: Any, order: ChangeOrder) -> dict[str, Any]:
+    """What the authority is given (the gateway's body; the desk's CSV export)."""
     subject = uow.subjects.get(order.subject_id)
     website = uow.websites.get(order.website_id)
     p = order.proposed.principal
@@ -57,27 +58,39 @@ def handover(d: Deps, change_id: int, attempt: int) -> None:
         order = uow.changes.get(change_id)
         if order is None or order.state != S.provider_review or order.review_passed_at is None:
             return  # withdrawn or already handed over: nothing to do
-        payload = _payload(uow, order)
+        payload = handover_payload(uow, order)
         key = _idempotency_key(order)
+    if d.gateway is None:
+        # The authority desk: staff hand the order over by hand; it waits on the desk (a row
+        # queued while a gateway was configured must not retry forever).
+        log.info("change %s waits on the authority desk (no gateway)", change_id)
+        return
     payload["callback_url"] = d.settings.public_url.rstrip("/") + "/api/v1/authority/callback"
     try:
-        if d.gateway is None:
-            raise RuntimeError("未配置管局网关（BEIANDESK_GATEWAY_URL）")
         ref = d.gateway.submit(payload, key)
     except Exception as exc:  # noqa: BLE001 - every failure is retried; the timeline says so
         _note_failure(d, change_id, attempt, exc)
         raise Retry(str(exc)) from exc
     status = _safe_status(d, ref)
+    if record_accepted(d, change_id, ref, _deadline(status), {S.provider_review}):
+        log.info("change %s handed to the authority as %s", change_id, ref)
+
+
+def record_accepted(d: Deps, change_id: int, ref: str, sms_deadline: datetime | None,
+                    states: set[ChangeState], actor: str = "system") -> ChangeOrder | None:
+    """The authority holds the order as ``ref``: the SMS window starts (gateway and desk alike).
+
+    None when the order is no longer in one of ``states`` (withdrawn, or already handed over)."""
     now = d.clock.now()
     with d.uow() as uow:
         order = uow.changes.get(change_id, for_update=True)
-        if order.state != S.provider_review:
-            return
-        rules.authority_accepted(order, ref, _deadline(status), now)
+        if order is None or order.state not in states:
+            return None
+        rules.authority_accepted(order, ref, sms_deadline, now, actor=actor)
         uow.changes.save(order)
         notify.order_event(d, uow, order, "authority_submitted", now)
         uow.commit()
-    log.info("change %s handed to the authority as %s", change_id, ref)
+    return order
 
 
 def resend(d: Deps, change_id: int, attempt: int, key: str) -> None:
@@ -93,15 +106,7 @@ def resend(d: Deps, change_id: int, attempt: int, key: str) -> None:
     except Exception as exc:  # noqa: BLE001
         _note_failure(d, change_id, attempt, exc)
         raise Retry(str(exc)) from exc
-    now = d.clock.now()
-    with d.uow() as uow:
-        order = uow.changes.get(change_id, for_update=True)
-        if order.state != S.authority_returned:
-            return
-        rules.authority_accepted(order, order.authority_ref or "", _deadline(status), now)
-        uow.changes.save(order)
-        notify.order_event(d, uow, order, "authority_submitted", now)
-        uow.commit()
+    record_accepted(d, change_id, order.authority_ref or "", _deadline(status), {S.authority_returned})
 
 
 def _safe_status(d: Deps, ref: str) -> dict[str, Any]:
@@ -135,29 +140,50 @@ def _note_failure(d: Deps, change_id: int, attempt: int, exc: Exception) -> None
 def apply_status(d: Deps, ref: str, state: str, reason: str | None, reasons: list[str],
                  sms_deadline: str | None = None) -> bool:
     """Map an authority state onto the order with that ``ref``; True when something changed."""
-    now = d.clock.now()
     with d.uow() as uow:
         order = uow.changes.by_authority_ref(ref)
         if order is None:
             return False
-        learned_deadline = bool(sms_deadline and order.state == S.authority_sms and order.sms_deadline is None)
-        if learned_deadline:
-            order.sms_deadline = _deadline({"sms_deadline": sms_deadline})
-            order.version += 1
-        moved = rules.authority_update(order, state, reason, reasons, now)
-        if not (moved or learned_deadline):
-            return False
-        if order.state == S.approved and moved:
-            website = uow.websites.get(order.website_id)
-            uow.websites.replace(website, rules.apply_approval(website, order), order.id, now)
-        uow.changes.save(order)
-        if moved:
-            kind = {S.approved: "approved", S.authority_rejected: "authority_rejected",
-                    S.authority_returned: "authority_returned"}.get(order.state)
-            if kind:
-                notify.order_event(d, uow, order, kind, now,
-                                   reason_text=rules.AUTHORITY_REASONS.get(reason or "", "管局退回").split("，")[0])
-        uow.commit()
+        return _apply(d, uow, order, state, reason, reasons, sms_deadline, "authority")
+
+
+def apply_to_change(d: Deps, change_id: int, state: str, reason: str | None, reasons: list[str],
+                    actor: str) -> ChangeOrder | None:
+    """The authority desk: what staff read in the authority's system, applied by change id.
+
+    The same mapping, timeline, website update and notifications as a gateway's status; the
+    order afterwards, or None when the order does not exist. Moves nothing when the state table
+    does not allow it (the caller says 409)."""
+    with d.uow() as uow:
+        order = uow.changes.get(change_id, for_update=True)
+        if order is None:
+            return None
+        _apply(d, uow, order, state, reason, reasons, None, actor)
+        return order
+
+
+def _apply(d: Deps, uow: Any, order: ChangeOrder, state: str, reason: str | None, reasons: list[str],
+           sms_deadline: str | None, actor: str) -> bool:
+    """Apply one authority state to a loaded order in ``uow``; commits when something changed."""
+    now = d.clock.now()
+    learned_deadline = bool(sms_deadline and order.state == S.authority_sms and order.sms_deadline is None)
+    if learned_deadline:
+        order.sms_deadline = _deadline({"sms_deadline": sms_deadline})
+        order.version += 1
+    moved = rules.authority_update(order, state, reason, reasons, now, actor=actor)
+    if not (moved or learned_deadline):
+        return False
+    if order.state == S.approved and moved:
+        website = uow.websites.get(order.website_id)
+        uow.websites.replace(website, rules.apply_approval(website, order), order.id, now)
+    uow.changes.save(order)
+    if moved:
+        kind = {S.approved: "approved", S.authority_rejected: "authority_rejected",
+                S.authority_returned: "authority_returned"}.get(order.state)
+        if kind:
+            notify.order_event(d, uow, order, kind, now,
+                               reason_text=rules.AUTHORITY_REASONS.get(reason or "", "管局退回").split("，")[0])
+    uow.commit()
     return moved
 
 

@@ -22,7 +22,7 @@ def demo_settings(settings: Settings, host: str, port: int) -> Settings:
     link_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{link_host}:{port}"
     return settings.model_copy(update={
-        "demo": True, "public_url": base, "gateway_url": f"{base}/sandbox",
+        "demo": True, "public_url": base, "gateway_url": "desk" if settings.gateway_url == "desk" else f"{base}/sandbox",
         "rdap_url": f"{base}/sandbox/rdap", "probe_allow_private": True,
     })
 
@@ -49,6 +49,8 @@ def register(app: typer.Typer) -> None:
         built = bootstrap.build(settings, with_jobs=True)
         if settings.demo:
             seed_demo(built.deps)
+        if built.deps.gateway is None:
+            log.info("未配置管局网关：初审通过的订单在管局工作台（/desk）由审核专员提交管局并登记结果")
         log.info("beiandesk 正在 http://%s:%s/ 提供服务%s", host, port, "（演示模式，管局沙箱在 /sandbox/）" if settings.demo else "")
         uvicorn.run(build_server_app(built), host=host, port=port, log_level=settings.log_level.lower(),
                     access_log=False)
