@@ -7,6 +7,8 @@ needs (``material_slots``), and the flags of the review queue (``queue_flags``).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -112,6 +114,19 @@ def verification_file(d: Deps, actor: Account, change_id: int) -> tuple[str, byt
     data = d.files.get(latest["sha256"])
     media_type = "video/mp4" if latest["media"] == "video" else (sniff(data) or "application/octet-stream")
     return media_type, data
+
+
+def verification_stream(d: Deps, actor: Account, change_id: int) -> tuple[str, Iterator[bytes]]:
+    """:func:`verification_file` as chunks (the type is sniffed from the first one)."""
+    with d.uow(readonly=True) as uow:
+        load_visible(uow, actor, change_id)
+        latest = uow.changes.latest_verification(change_id)
+    if latest is None:
+        raise DomainError("not_found", "尚未上传核验照片或视频。", status=404)
+    chunks = d.files.open_read(latest["sha256"])
+    first = next(chunks, b"")
+    media_type = "video/mp4" if latest["media"] == "video" else (sniff(first) or "application/octet-stream")
+    return media_type, itertools.chain([first], chunks)
 
 
 def queue_flags(order: ChangeOrder, now: datetime) -> dict[str, bool]:

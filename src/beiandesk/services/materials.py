@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from beiandesk.domain import change as rules
@@ -46,6 +47,16 @@ def material_content(d: Deps, actor: Account, change_id: int, material_id: int) 
     if not found:
         raise NotFound("材料")
     return found[0], d.files.get(found[0].sha256)
+
+
+def material_stream(d: Deps, actor: Account, change_id: int, material_id: int) -> tuple[Any, Iterator[bytes]]:
+    """Like :func:`material_content`, as chunks: a download never holds the whole file."""
+    with d.uow(readonly=True) as uow:
+        load_visible(uow, actor, change_id)
+        found = [m for m in uow.changes.materials(change_id) if m.id == material_id]
+    if not found:
+        raise NotFound("材料")
+    return found[0], d.files.open_read(found[0].sha256)
 
 
 def delete_material(d: Deps, actor: Account, change_id: int, material_id: int) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Header, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
 from beiandesk.domain.errors import VersionConflict
@@ -112,10 +112,11 @@ def list_materials(d: DepsDep, account: AccountDep, change_id: RowId) -> list[di
 
 @router.get("/changes/{change_id}/materials/{material_id}/content")
 def material_content(d: DepsDep, account: AccountDep, change_id: RowId, material_id: RowId) -> Response:
-    material, data = materials.material_content(d, account, change_id, material_id)
-    return Response(data, media_type=material.content_type,
-                    headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff",
-                             "Cache-Control": "private, max-age=300"})
+    material, chunks = materials.material_stream(d, account, change_id, material_id)
+    return StreamingResponse(chunks, media_type=material.content_type,
+                             headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff",
+                                      "Cache-Control": "private, max-age=300",
+                                      "Content-Length": str(material.size)})
 
 
 @router.delete("/changes/{change_id}/materials/{material_id}", status_code=204)

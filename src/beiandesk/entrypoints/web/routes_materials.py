@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from beiandesk.domain.errors import DomainError
@@ -88,8 +88,9 @@ async def delete_material(request: Request, d: DepsDep, user: UserDep, change_id
 
 @router.get("/changes/{change_id}/materials/{material_id}")
 def material_file(d: DepsDep, user: UserDep, change_id: int, material_id: int) -> Response:
-    material, content = materials.material_content(d, user, change_id, material_id)
-    return Response(content, media_type=material.content_type, headers=file_headers(material.content_type))
+    material, chunks = materials.material_stream(d, user, change_id, material_id)
+    return StreamingResponse(chunks, media_type=material.content_type,
+                             headers={**file_headers(material.content_type), "Content-Length": str(material.size)})
 
 
 @router.post("/changes/{change_id}/verification")
@@ -116,5 +117,5 @@ async def upload_verification(request: Request, d: DepsDep, user: UserDep, chang
 
 @router.get("/changes/{change_id}/verification/file")
 def verification_file(d: DepsDep, user: UserDep, change_id: int) -> Response:
-    media_type, content = console.verification_file(d, user, change_id)
-    return Response(content, media_type=media_type, headers=file_headers(media_type))
+    media_type, chunks = console.verification_stream(d, user, change_id)
+    return StreamingResponse(chunks, media_type=media_type, headers=file_headers(media_type))
