@@ -23,7 +23,11 @@ def build_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit is on disk before it is acknowledged, so an approval survives a power
+            # cut. Measured here (ext4 on virtio, WAL, BEGIN IMMEDIATE; UPDATE; INSERT; COMMIT):
+            # NORMAL ≈ 18–19k commits/s, FULL ≈ 310–430 commits/s (2.3–3.2 ms per commit, the
+            # WAL fsync). Reads pay nothing; a filing platform cannot trade lost approvals for it.
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
