@@ -29,18 +29,19 @@ class FakeMailer:
         self.sent: list[dict[str, Any]] = []
         self.fail = False
 
-    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None:
+    def send(self, to: str, subject: str, text: str, html: str | None = None, *,
+             message_id: str | None = None) -> None:
         if self.fail:
             raise ConnectionRefusedError("smtp down")
-        self.sent.append({"to": to, "subject": subject, "text": text, "html": html})
+        self.sent.append({"to": to, "subject": subject, "text": text, "html": html, "message_id": message_id})
 
 
 class FakeSms:
     def __init__(self) -> None:
         self.sent: list[dict[str, str]] = []
 
-    def send(self, to: str, text: str) -> None:
-        self.sent.append({"to": to, "text": text})
+    def send(self, to: str, text: str, *, kind: str = "", params: dict | None = None, ref: str = "") -> None:
+        self.sent.append({"to": to, "text": text, "kind": kind, "params": params or {}, "ref": ref})
 
 
 class FakeGateway:

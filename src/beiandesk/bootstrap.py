@@ -18,7 +18,8 @@ from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db.engine import build_engine
 from beiandesk.adapters.db.migrate import upgrade
 from beiandesk.adapters.db.uow import SqlUnitOfWork
-from beiandesk.adapters.notify import OutboxOnlyMailer, OutboxSms, SmtpMailer
+from beiandesk.adapters.notify import OutboxOnlyMailer, SmtpMailer, parse_smtp_url
+from beiandesk.adapters.sms import build_sms, sms_config_problems
 from beiandesk.adapters.security import Passwords, Tokens
 from beiandesk.adapters.storage import build_file_store
 from beiandesk.config import Settings
@@ -42,8 +43,13 @@ def _dev_key(var_dir: Path, name: str) -> str:
     return key
 
 
-def complete_settings(settings: Settings) -> Settings:
-    """Fill in the generated dev keys so every component of this process sees the same ones."""
+def complete_settings(settings: Settings, *, generate: bool | None = None) -> Settings:
+    """In demo mode (or with ``generate=True``: the stand-alone sandbox), fill in dev keys
+    generated once under ``var_dir`` so every component of this process sees the same ones.
+    Outside demo mode nothing is generated: two nodes must never invent different keys
+    (``build`` refuses to start without them, see beiandesk/startup.py)."""
+    if not (settings.demo if generate is None else generate):
+        return settings
     var_dir = settings.resolved_var_dir()
     updates = {}
     if not settings.secret_key:
@@ -65,8 +71,32 @@ def _on_calendar_fallback(year: int) -> None:
     log.warning("chinesecalendar 没有 %s 年的节假日数据，该年按周一至周五计算工作日", year)
 
 
+class ConfigError(ValueError):
+    """The settings cannot start a server: ``problems`` are Chinese lines (the CLI exits 2)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("；".join(problems))
+        self.problems = problems
+
+
+def config_problems(settings: Settings) -> list[str]:
+    """Everything wrong with the outside-party settings (SMS backend and templates, SMTP URL)."""
+    out = sms_config_problems(settings)
+    if settings.smtp_url:
+        try:
+            parse_smtp_url(settings.smtp_url)
+        except ValueError as exc:
+            out.append(str(exc))
+    return out
+
+
 def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, **overrides: object) -> App:
     settings = complete_settings(settings)
+    from beiandesk import startup
+    startup.require(settings, require_keys=True)
+    problems = [] if "sms" in overrides and "mailer" in overrides else config_problems(settings)
+    if problems:
+        raise ConfigError(problems)
     workdays.on_fallback = _on_calendar_fallback
     engine = build_engine(settings.resolved_database_url())
     if migrate:
@@ -83,8 +113,10 @@ def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, 
         files=build_file_store(settings),
         passwords=Passwords(),
         tokens=Tokens(settings.secret_key or "", settings.token_ttl_s),
-        mailer=SmtpMailer(settings.smtp_url, settings.smtp_from) if settings.smtp_url else OutboxOnlyMailer(),
-        sms=OutboxSms(),
+        mailer=(SmtpMailer(settings.smtp_url, settings.smtp_from, settings.notify_timeout_s,
+                           str(settings.smtp_ca_file) if settings.smtp_ca_file else None)
+                if settings.smtp_url else OutboxOnlyMailer()),
+        sms=build_sms(settings),
     )
     _attach_checkers(deps, settings)
     for key, value in overrides.items():

@@ -19,10 +19,12 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL. Default: a SQLite file under ``var_dir``. PostgreSQL:
     #: ``postgresql+psycopg://user@host:5432/db``.
     database_url: str | None = None
-    #: ``smtp://host:port`` (``smtps://`` for TLS, ``user:pass@`` accepted). Unset: e-mails stay
-    #: in the outbox, visible to admins.
+    #: ``smtp://host:port``, ``smtp+starttls://host:587`` or ``smtps://host:465``, with
+    #: ``user:password@`` for AUTH. Unset: e-mails stay in the outbox (仅保存), visible to admins.
     smtp_url: str | None = None
     smtp_from: str = "beiandesk <noreply@beiandesk.local>"
+    #: PEM file of the CA that signed the SMTP server's certificate (default: the system store).
+    smtp_ca_file: Path | None = None
     #: SMS delivery backend; ``outbox`` stores messages for admins to read.
     sms_backend: str = "outbox"
     #: JSON object: message kind → the provider's approved template id; ``*`` for every other kind.
@@ -83,6 +85,9 @@ class Settings(BaseSettings):
     token_ttl_s: int = 12 * 3600
     #: The provider's name (接入服务单位) printed on the pre-filled 核验单 and in messages.
     provider_name: str = "beiandesk 接入服务单位"
+    #: After a missed first-review call, the second call is due this many seconds later; a
+    #: second 未接通 before then is refused (``call_too_early``). The provider's "about an hour".
+    call_retry_s: int = 3600
     #: Version of the service terms and privacy statement an applicant consents to.
     terms_version: str = "2026-11"
     #: Demo mode: seed data, mount the sandbox, point the gateway, registry and probe at it.

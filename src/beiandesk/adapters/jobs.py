@@ -68,6 +68,15 @@ class JobRunner:
             self.enqueue(item_id)
 
     def start(self) -> None:
+        # Beat first, then take back what an earlier process on this host left claimed.
+        try:
+            jobs.heartbeat(self.deps)
+            jobs.reclaim(self.deps, at_start=True)
+        except Exception:  # noqa: BLE001 - the ticker tries again
+            log.exception("reclaiming dead outbox claims at start-up failed")
+        hb = threading.Thread(target=self._heartbeat, name="beiandesk-heartbeat", daemon=True)
+        hb.start()
+        self._threads.append(hb)
         self._consumer = _QuietConsumer(self.huey, workers=self.settings.worker_threads,
                                         worker_type="thread", periodic=True, check_worker_health=False,
                                         initial_delay=0.05, max_delay=0.5)
@@ -76,9 +85,18 @@ class JobRunner:
         t.start()
         self._threads.append(t)
 
+    def _heartbeat(self) -> None:
+        """Tell other nodes this worker lives (its claims are not taken over while it beats)."""
+        while not self._stop.wait(jobs.HEARTBEAT_S):
+            try:
+                jobs.heartbeat(self.deps)
+            except Exception:  # noqa: BLE001 - a missed beat is retried; 45 s of them hand claims over
+                log.warning("worker heartbeat failed", exc_info=True)
+
     def _ticker(self) -> None:
         while not self._stop.wait(1.0):
             try:
+                jobs.reclaim(self.deps)
                 for item_id in jobs.due_outbox(self.deps):
                     self.enqueue(item_id)
                 if self.deps.gateway is not None and time.monotonic() - self._last_poll >= self.settings.poll_interval_s:

@@ -86,3 +86,44 @@ class AuthorityGateway(Protocol):
 
     def resend(self, ref: str, idempotency_key: str | None = None) -> dict[str, Any]:
         """Re-send a returned order (new SMS codes). Same key → the same resend, not a second."""
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What one webhook POST gave: the HTTP status (None when no answer came) and why not 2xx."""
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class WebhookSender(Protocol):
+    def check_url(self, url: str) -> str | None:
+        """None when beiandesk may call ``url``; else why not (Chinese), e.g. a private address."""
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> PostResult:
+        """POST ``body`` to ``url`` through the address guard; never raises for network errors."""
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    """A cloud instance as the provider's resource inventory knows it (the draft's ``resource``)."""
+    instance_id: str
+    kind: str  # ecs / lighthouse / …
+    region: str
+    public_ip: str
+    billing: str  # prepaid / postpaid
+    purchased_at: str | None  # ISO date
+    expires_at: str | None  # ISO date (None for pay-as-you-go)
+    owner: str | None = None  # the provider's account id / name, when it tells
+
+
+class InventoryUnavailable(Exception):
+    """The inventory could not be asked (down, time-out, garbled answer): the pre-check says so."""
+
+
+class ResourceInventory(Protocol):
+    def by_instance_id(self, instance_id: str) -> InstanceFacts | None:
+        """The instance, or None when the provider has no such instance."""
+
+    def by_public_ip(self, public_ip: str) -> InstanceFacts | None:
+        """The instance holding this public IP, or None."""

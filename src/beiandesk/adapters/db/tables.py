@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -83,7 +84,8 @@ accounts = Table(
 subjects = Table(
     "subjects", metadata,
     Column("id", Integer, primary_key=True),
-    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    # NULL: an imported subject not linked to an applicant account yet (accounts link).
+    Column("account_id", ForeignKey("accounts.id"), nullable=True, index=True),
     Column("kind", String(16), nullable=False),
     Column("name", String(200), nullable=False),
     Column("province", String(16), nullable=False),
@@ -124,6 +126,13 @@ website_history = Table(
     UniqueConstraint("website_id", "version", name="uq_website_history_version"),
 )
 
+#: Every filed domain (A-label) → its website: "a domain is filed under one website only".
+website_domains = Table(
+    "website_domains", metadata,
+    Column("domain", String(253), primary_key=True),
+    Column("website_id", ForeignKey("websites.id"), nullable=False, index=True),
+)
+
 change_orders = Table(
     "change_orders", metadata,
     Column("id", Integer, primary_key=True),
@@ -147,6 +156,8 @@ change_orders = Table(
     Column("authority_ref", String(64), index=True),
     Column("authority_reason", String(64)),
     Column("sms_deadline", UTCDateTime),
+    # Submission round (migration 0002f): each (re)submission starts a fresh round of calls.
+    Column("round", Integer, nullable=False, default=0, server_default="0"),
     CheckConstraint(f"state in ({_STATES})", name="state"),
 )
 
@@ -158,6 +169,8 @@ calls = Table(
     Column("outcome", String(16), nullable=False),
     Column("note", Text, nullable=False, default=""),
     Column("reviewer", String(64), nullable=False),
+    # The order's round the call was made in (migration 0002f); only the current round counts.
+    Column("round", Integer, nullable=False, default=0, server_default="0"),
     CheckConstraint("outcome in ('reached', 'unreachable')", name="outcome"),
 )
 
@@ -216,8 +229,20 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("done_at", UTCDateTime),
-    CheckConstraint("status in ('pending', 'sending', 'sent', 'failed')", name="status"),
+    #: The provider's answer to the last attempt (request id, serial number / BizId, code, message).
+    Column("provider_answer", JSON),
+    CheckConstraint("status in ('pending', 'sending', 'sent', 'failed', 'kept', 'uncertain')", name="status"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+#: Each worker process's heartbeat: a claim whose claimant stopped beating is taken over.
+worker_heartbeats = Table(
+    "worker_heartbeats", metadata,
+    Column("worker_id", String(64), primary_key=True),
+    Column("host", String(64), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
 )
 
 domain_facts_cache = Table(
@@ -270,4 +295,54 @@ audit_log = Table(
     Column("action", String(64), nullable=False, index=True),
     Column("target", String(255), nullable=False, default=""),
     Column("detail", JSON),
+)
+
+
+# issue 14 (migration 0002l): reminders sent once each (expiry 30/7/1 days, stale orders).
+
+#: One row per reminder sent: (kind, target, due_on, threshold) is unique, so two workers or a
+#: re-run never send the same reminder twice; a renewed domain has a new ``due_on`` and so
+#: starts afresh.
+reminders_sent = Table(
+    "reminders_sent", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "target", "due_on", "threshold", name="uq_reminders_sent_once"),
+)
+
+
+# issue 10 (migration 0002d): webhooks for integrators and their delivery log.
+
+#: An integrator's subscription: change-order timeline events of ``events`` kinds (``*`` = all)
+#: are POSTed to ``url``, signed with ``secret`` (stored encrypted like personal data).
+webhooks = Table(
+    "webhooks", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret_enc", Text, nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False, default=""),
+    Column("deleted_at", UTCDateTime),
+)
+
+#: One row per delivery attempt (the outbox row holds the delivery; this is its log).
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("webhook_id", ForeignKey("webhooks.id"), nullable=False, index=True),
+    Column("outbox_id", Integer, nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("change_id", Integer),
+    Column("attempt", Integer, nullable=False),
+    Column("status_code", Integer),
+    Column("ok", Boolean, nullable=False),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False, default=0),
+    Column("at", UTCDateTime, nullable=False),
 )
