@@ -44,6 +44,8 @@ def create_app(app: App, *, on_startup: list[Callable[[], Any]] | None = None,
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    from beiandesk.entrypoints.api import readiness
+    api.include_router(readiness.router)
     api.include_router(routes_records.router)
     api.include_router(routes_changes.router)
     from beiandesk.entrypoints.api import routes_review
