@@ -9,6 +9,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.db.records_import import sync_domains
 from beiandesk.domain.model import (
     Account,
     Principal,
@@ -164,10 +165,15 @@ class WebsiteRepo:
 
     def add(self, w: Website, now: datetime) -> Website:
         res = self.conn.execute(insert(t.websites).values(**self._values(w), updated_at=now))
+        sync_domains(self.conn, res.inserted_primary_key[0], w.info.domains)
         return Website(**{**w.__dict__, "id": res.inserted_primary_key[0]})
 
     def add_many(self, items: list[Website], now: datetime) -> None:
         self.conn.execute(insert(t.websites), [{**self._values(w), "updated_at": now} for w in items])
+        ids = dict(self.conn.execute(select(t.websites.c.filing_number, t.websites.c.id).where(
+            t.websites.c.filing_number.in_([w.filing_number for w in items]))).all())
+        for w in items:
+            sync_domains(self.conn, ids[w.filing_number], w.info.domains)
 
     def replace(self, old: Website, new: Website, change_id: int | None, now: datetime) -> None:
         """Store ``new`` and keep ``old`` in the history (approval applies a change)."""
@@ -179,6 +185,7 @@ class WebsiteRepo:
             .values(**self._values(new), updated_at=now))
         if res.rowcount != 1:
             raise RuntimeError("website changed concurrently")
+        sync_domains(self.conn, old.id, new.info.domains)
 
     def history(self, website_id: int) -> list[dict]:
         rows = self.conn.execute(select(t.website_history).where(

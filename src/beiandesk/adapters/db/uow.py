@@ -19,6 +19,7 @@ from beiandesk.adapters.db.audit import AuditRepo
 from beiandesk.adapters.db.changes import ChangeRepo
 from beiandesk.adapters.db.outbox import OutboxRepo
 from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
+from beiandesk.adapters.db.records_import import ImportRepo
 from beiandesk.adapters.db.sessions import SessionRepo
 from beiandesk.adapters.db.support import AuthCodeRepo, DomainFactsCache
 
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.auth_codes = AuthCodeRepo(self.conn)
         self.domain_cache = DomainFactsCache(self.conn)
         self.audit = AuditRepo(self.conn)
+        self.imports = ImportRepo(self.conn, self.cipher)
         self.sessions = SessionRepo(self.conn)
         self.account_admin = AccountAdminRepo(self.conn)
         return self

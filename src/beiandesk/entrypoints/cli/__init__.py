@@ -16,6 +16,10 @@ app = typer.Typer(
 for module in (core, checks_draft, checks_photo, checks_site):
     module.register(app)
 
+from beiandesk.entrypoints.cli import records as _records  # noqa: E402  (issue 9: import/export/backup)
+
+_records.register(app)
+
 
 def main() -> None:
     app()
