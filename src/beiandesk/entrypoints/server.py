@@ -18,7 +18,8 @@ def build_server_app(app: App, *, with_worker: bool = True) -> FastAPI:
     starts: list[Any] = []
     stops: list[Any] = []
     sandbox = None
-    if app.settings.demo:
+    from beiandesk.entrypoints.serving import mounts_own_sandbox
+    if mounts_own_sandbox(app.settings):
         from beiandesk.sandbox.app import create_sandbox_app
         sandbox = create_sandbox_app(app.settings)
         starts.append(sandbox.state.sandbox.start)

@@ -21,6 +21,10 @@ def demo_settings(settings: Settings, host: str, port: int) -> Settings:
     """``--demo``: the gateway, the registry and the site probe all point at the built-in sandbox."""
     link_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{link_host}:{port}"
+    from beiandesk.entrypoints.serving import shared_demo_settings
+    shared = shared_demo_settings(settings, base)
+    if shared is not None:  # GATEWAY_URL names a shared `beiandesk sandbox` (several nodes)
+        return shared
     return settings.model_copy(update={
         "demo": True, "public_url": base, "gateway_url": "desk" if settings.gateway_url == "desk" else f"{base}/sandbox",
         "rdap_url": f"{base}/sandbox/rdap", "probe_allow_private": True,
@@ -34,7 +38,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def serve(host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
               port: Annotated[int, typer.Option(help="监听端口")] = 8000,
-              demo: Annotated[bool, typer.Option("--demo", help="演示模式：演示数据 + 管局沙箱")] = False) -> None:
+              demo: Annotated[bool, typer.Option("--demo", help="演示模式：演示数据 + 管局沙箱")] = False,
+              no_worker: Annotated[bool, typer.Option("--no-worker", help="不在本进程运行后台任务（另行运行 beiandesk worker）")] = False,
+              workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="本机 API 进程数")] = 1) -> None:
         """迁移数据库，启动 API、控制台与后台任务（同一进程）。"""
         import uvicorn
 
@@ -51,9 +57,19 @@ def register(app: typer.Typer) -> None:
             seed_demo(built.deps)
         if built.deps.gateway is None:
             log.info("未配置管局网关：初审通过的订单在管局工作台（/desk）由审核专员提交管局并登记结果")
-        log.info("beiandesk 正在 http://%s:%s/ 提供服务%s", host, port, "（演示模式，管局沙箱在 /sandbox/）" if settings.demo else "")
-        uvicorn.run(build_server_app(built), host=host, port=port, log_level=settings.log_level.lower(),
-                    access_log=False)
+        from beiandesk.entrypoints.serving import mounts_own_sandbox
+        where = "（演示模式，管局沙箱在 /sandbox/）" if mounts_own_sandbox(settings) else (
+            f"（演示模式，共享管局沙箱 {settings.gateway_url}）" if settings.demo else "")
+        log.info("beiandesk 正在 http://%s:%s/ 提供服务%s", host, port, where)
+        if no_worker:
+            log.info("本进程不运行后台任务：请另行运行 beiandesk worker")
+        if workers > 1:
+            from beiandesk.entrypoints.serving import run_nodes
+            built.engine.dispose()
+            run_nodes(settings, host, port, workers=workers, with_worker=not no_worker)
+            return
+        uvicorn.run(build_server_app(built, with_worker=not no_worker), host=host, port=port,
+                    log_level=settings.log_level.lower(), access_log=False)
 
     @app.command()
     def worker() -> None:
