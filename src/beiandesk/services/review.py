@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from beiandesk.domain import change as rules
@@ -30,12 +33,26 @@ def _load(uow: Any, change_id: int) -> ChangeOrder:
     return order
 
 
+@contextmanager
+def _as_seen(uow: Any, order: ChangeOrder, actor: Account) -> Iterator[None]:
+    """A refusal because the order moved under the reviewer (another reviewer, the applicant or
+    the authority acted first) says who moved it, instead of a bare state message."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.code not in rules.STALE_CODES:
+            raise
+        raise rules.moved_under(order, uow.changes.events(order.id), actor.username, exc) from None
+
+
 def log_call(d: Deps, actor: Account, change_id: int, outcome: str, note: str) -> ChangeOrder:
     now = d.clock.now()
     with d.uow() as uow:
         order = _load(uow, change_id)
         before = order.state
-        rules.record_call(order, outcome, note, actor.username, now)
+        with _as_seen(uow, order, actor):
+            rules.record_call(order, outcome, note, actor.username, now,
+                              retry_after=timedelta(seconds=d.settings.call_retry_s))
         uow.changes.save(order)
         if before != order.state:  # second miss: rejected as unreachable
             notify.order_event(d, uow, order, "provider_rejected", now)
@@ -48,7 +65,8 @@ def approve(d: Deps, actor: Account, change_id: int, note: str) -> ChangeOrder:
     now = d.clock.now()
     with d.uow() as uow:
         order = _load(uow, change_id)
-        rules.approve_first_review(order, note, actor.username, now)
+        with _as_seen(uow, order, actor):
+            rules.approve_first_review(order, note, actor.username, now)
         uow.changes.save(order)
         notify.order_event(d, uow, order, "provider_approved", now)
         _queue_gateway(d, uow, order, "gateway_submit", now)
@@ -60,7 +78,8 @@ def reject(d: Deps, actor: Account, change_id: int, reasons: list[dict[str, str]
     now = d.clock.now()
     with d.uow() as uow:
         order = _load(uow, change_id)
-        rules.reject(order, [Reason(r["code"], r["message"]) for r in reasons], actor.username, now)
+        with _as_seen(uow, order, actor):
+            rules.reject(order, [Reason(r["code"], r["message"]) for r in reasons], actor.username, now)
         uow.changes.save(order)
         notify.order_event(d, uow, order, "provider_rejected", now)
         uow.commit()
@@ -72,9 +91,10 @@ def resend(d: Deps, actor: Account, change_id: int) -> ChangeOrder:
     now = d.clock.now()
     with d.uow() as uow:
         order = _load(uow, change_id)
-        if order.state != S.authority_returned:
-            raise DomainError("not_returned", f"只有被退回的订单可以重新提交管局（当前：{LABELS[order.state]}）。",
-                              status=409)
+        with _as_seen(uow, order, actor):
+            if order.state != S.authority_returned:
+                raise DomainError("not_returned", f"只有被退回的订单可以重新提交管局（当前：{LABELS[order.state]}）。",
+                                  status=409)
         if any(i.status in ("pending", "sending") for i in uow.outbox.list(kind="gateway_resend", change_id=order.id)):
             raise DomainError("resend_in_progress", "已在重新提交管局，请稍候。", status=409)
         rules.event(order, "resend_requested", actor.username, "审核专员重新提交管局（将重新发送短信核验码）", now)
@@ -114,7 +134,9 @@ def outbox(d: Deps, actor: Account, kind: str | None, status: str | None) -> dic
     with d.uow(readonly=True) as uow:
         items = uow.outbox.list(kind=kind, status=status)
         counts = uow.outbox.counts()
-    return {"items": [i.public() for i in items], "counts": counts}
+    from beiandesk.services import outbox_admin
+    return {"items": [i.public() for i in items], "counts": counts, "labels": dict(outbox_admin.LABELS),
+            "channels": outbox_admin.channels(d)}
 
 
 def stats(d: Deps) -> dict[str, dict[str, int]]:

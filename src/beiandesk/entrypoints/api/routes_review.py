@@ -22,13 +22,13 @@ def review_queue(d: DepsDep, account: StaffDep) -> list[dict[str, Any]]:
     now = d.clock.now()
     out = []
     for o in review.queue(d, account):
-        out.append({**views.change(o), **console.queue_flags(o, now)})
+        out.append({**views.change(o, staff=True), **console.queue_flags(o, now)})
     return out
 
 
 @router.post("/review/changes/{change_id}/calls", tags=["review"])
 def log_call(d: DepsDep, account: StaffDep, change_id: RowId, body: CallBody) -> JSONResponse:
-    return _json(review.log_call(d, account, change_id, body.outcome, body.note))
+    return _json(review.log_call(d, account, change_id, body.outcome, body.note), account=account)
 
 
 @router.post("/review/changes/{change_id}/contact", tags=["review"])
@@ -40,23 +40,37 @@ def reveal_contact(d: DepsDep, account: StaffDep, change_id: RowId) -> dict[str,
 @router.post("/review/changes/{change_id}/approve", tags=["review"])
 def approve(d: DepsDep, account: StaffDep, change_id: RowId,
             body: Annotated[ApproveBody | None, Body()] = None) -> JSONResponse:
-    return _json(review.approve(d, account, change_id, (body or ApproveBody()).note))
+    return _json(review.approve(d, account, change_id, (body or ApproveBody()).note), account=account)
 
 
 @router.post("/review/changes/{change_id}/reject", tags=["review"])
 def reject(d: DepsDep, account: StaffDep, change_id: RowId, body: RejectBody) -> JSONResponse:
-    return _json(review.reject(d, account, change_id, [r.model_dump() for r in body.reasons]))
+    return _json(review.reject(d, account, change_id, [r.model_dump() for r in body.reasons]), account=account)
 
 
 @router.post("/review/changes/{change_id}/resend", tags=["review"])
 def resend(d: DepsDep, account: StaffDep, change_id: RowId) -> JSONResponse:
-    return _json(review.resend(d, account, change_id))
+    return _json(review.resend(d, account, change_id), account=account)
 
 
 @router.get("/admin/outbox", tags=["admin"])
 def admin_outbox(d: DepsDep, account: AdminDep, kind: Annotated[str | None, Query(max_length=32)] = None,
                  status: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, Any]:
     return review.outbox(d, account, kind, status)
+
+
+@router.post("/admin/outbox/{item_id}/retry", tags=["admin"])
+def admin_outbox_retry(d: DepsDep, account: AdminDep, item_id: RowId) -> dict[str, Any]:
+    """Send a 发送失败 or 待确认 row again (409 ``outbox_state_conflict`` in any other state)."""
+    from beiandesk.services import outbox_admin
+    return outbox_admin.retry(d, account, item_id)
+
+
+@router.post("/admin/outbox/{item_id}/mark-sent", tags=["admin"])
+def admin_outbox_mark_sent(d: DepsDep, account: AdminDep, item_id: RowId) -> dict[str, Any]:
+    """Close a 待确认 row the admin confirmed went out (409 ``outbox_state_conflict`` otherwise)."""
+    from beiandesk.services import outbox_admin
+    return outbox_admin.mark_sent(d, account, item_id)
 
 
 @router.post("/authority/callback", tags=["authority"], include_in_schema=False)
