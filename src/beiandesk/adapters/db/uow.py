@@ -18,6 +18,8 @@ from beiandesk.adapters.db.accounts import AccountAdminRepo
 from beiandesk.adapters.db.audit import AuditRepo
 from beiandesk.adapters.db.changes import ChangeRepo
 from beiandesk.adapters.db.outbox import OutboxRepo
+from beiandesk.adapters.db.webhooks import WebhookRepo
+from beiandesk.adapters.db.reminders import ReminderRepo
 from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
 from beiandesk.adapters.db.records_import import ImportRepo
 from beiandesk.adapters.db.sessions import SessionRepo
@@ -57,9 +59,11 @@ class SqlUnitOfWork:
         self.websites = WebsiteRepo(self.conn, self.cipher)
         self.changes = ChangeRepo(self.conn, self.cipher)
         self.outbox = OutboxRepo(self.conn, self.cipher)
+        self.webhooks = WebhookRepo(self.conn, self.cipher)
         self.auth_codes = AuthCodeRepo(self.conn)
         self.domain_cache = DomainFactsCache(self.conn)
         self.audit = AuditRepo(self.conn)
+        self.reminders = ReminderRepo(self.conn)
         self.imports = ImportRepo(self.conn, self.cipher)
         self.sessions = SessionRepo(self.conn)
         self.account_admin = AccountAdminRepo(self.conn)
