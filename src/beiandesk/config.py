@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     data_key: str | None = None
     #: Let the server's own site probe fetch loopback/private/link-local addresses.
     probe_allow_private: bool = False
+    #: Let webhooks be delivered to loopback/private/link-local addresses (tests, an intranet
+    #: receiver). Off by default: an admin-typed URL must not reach into the server's network.
+    webhook_allow_private: bool = False
+    #: The provider's resource inventory (``GET {INVENTORY_URL}/instances/{id}`` and
+    #: ``/instances?public_ip=``); the sandbox's in demo mode. Unset: the applicant's facts are used.
+    inventory_url: str | None = None
+    #: Bearer token sent to the inventory, when it wants one.
+    inventory_token: str | None = None
     #: The sandbox's SMS-check window and the delay before it "sends" the codes, in seconds.
     sandbox_sms_window_s: float = 86400.0
     sandbox_sms_delay_s: float = 0.0

@@ -20,7 +20,7 @@ def desk_client(app, seeded, client):  # noqa: ANN001, ANN201
 
 
 def _passed(client, deps) -> tuple[int, dict[str, str]]:  # noqa: ANN001
-    cid = submitted_change(deps).id
+    cid = submitted_change(deps, name="明远技术随笔").id
     staff = login(client, "demo-reviewer")
     assert client.post(f"/api/v1/review/changes/{cid}/calls", headers=staff,
                        json={"outcome": "reached", "note": ""}).status_code == 200

@@ -115,6 +115,32 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+def checked_addresses(host: str, port: int, resolver: Resolver,
+                      forbidden: Callable[[IPAddress], bool] | None = is_forbidden_address) -> list[str]:
+    """``host``'s addresses, refused (``FetchError``) when any is one ``forbidden`` names.
+
+    The one address guard of every server-side request beiandesk makes to a URL someone else
+    typed (site probe, webhooks). ``forbidden=None``: allowed everywhere (the operator said so).
+    Connect to one of the returned addresses exactly (pinning), never resolve ``host`` again.
+    """
+    host = host.strip("[]")
+    try:
+        addresses = resolver(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise FetchError("dns", f"无法解析域名 {host}（DNS 查询失败），"
+                                f"请确认域名已解析") from exc
+    if not addresses:
+        raise FetchError("dns", f"无法解析域名 {host}（没有 DNS 记录），请确认域名已解析")
+    if forbidden is not None:
+        for address in addresses:
+            if forbidden(ipaddress.ip_address(address.split("%")[0])):
+                raise FetchError(
+                    "address_forbidden",
+                    f"{host} 解析到本机、内网或保留地址 {address}，出于安全原因服务器不访问"
+                    f"此类地址；请确认域名解析到网站的公网 IP")
+    return addresses
+
+
 # --- fetching ---------------------------------------------------------------------------------
 
 
@@ -244,22 +270,7 @@ class HttpSiteProbe:
         raise last
 
     def _addresses(self, host: str, port: int) -> list[str]:
-        host = host.strip("[]")
-        try:
-            addresses = self.resolver(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise FetchError("dns", f"无法解析域名 {host}（DNS 查询失败），"
-                                    f"请确认域名已解析") from exc
-        if not addresses:
-            raise FetchError("dns", f"无法解析域名 {host}（没有 DNS 记录），请确认域名已解析")
-        if not self.allow_private:
-            for address in addresses:
-                if self.forbidden(ipaddress.ip_address(address.split("%")[0])):
-                    raise FetchError(
-                        "address_forbidden",
-                        f"{host} 解析到本机、内网或保留地址 {address}，出于安全原因服务器不访问"
-                        f"此类地址；请确认域名解析到网站的公网 IP")
-        return addresses
+        return checked_addresses(host, port, self.resolver, None if self.allow_private else self.forbidden)
 
     def _get_pinned(self, client: httpx.Client, url: httpx.URL, host: str, ip: str,
                     deadline: float) -> tuple[FetchResult, str | None]:

@@ -44,6 +44,8 @@ def attach(deps: Deps, settings: Settings) -> None:
     sandbox = settings.gateway_url if settings.gateway_url != "desk" else settings.public_url.rstrip("/") + "/sandbox"
     rewrite = demo_site_rewrite(sandbox) if settings.demo and sandbox else None
     deps.site_probe = HttpSiteProbe(allow_private=settings.probe_allow_private, rewrite=rewrite)
+    from beiandesk.adapters.webhooks import HttpWebhookSender
+    deps.webhook_sender = HttpWebhookSender(allow_private=settings.webhook_allow_private or settings.demo)
     if settings.gateway_url and settings.gateway_url != "desk":
         deps.gateway = HttpAuthorityGateway(settings.gateway_url)
     secret = signing.shared_secret(settings)

@@ -30,7 +30,7 @@ from beiandesk.services.deps import Deps
 __all__ = ["CHANNEL_MODULES", "Channel", "Permanent", "Transient", "channel", "message_id", "register"]
 
 #: Modules that register further channels when imported (e.g. webhooks).
-CHANNEL_MODULES: tuple[str, ...] = ()
+CHANNEL_MODULES: tuple[str, ...] = ("beiandesk.services.webhooks",)
 
 
 @dataclass(frozen=True)

@@ -37,5 +37,9 @@ class Deps:
     verify_callback: Callable[[bytes, str | None, str | None], bool] | None = None
     #: Renders the pre-filled 核验单 as PDF.
     form_renderer: Any = None
+    #: Webhook POSTs through the address guard (``ports.WebhookSender``).
+    webhook_sender: Any = None
+    #: The provider's resource inventory (``ports.ResourceInventory``); None: not configured.
+    inventory: Any = None
     #: Called with outbox ids after the transaction that wrote them commits (wakes the worker).
     wake: Callable[[list[int]], None] = field(default=lambda ids: None)

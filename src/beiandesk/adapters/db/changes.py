@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.db import webhooks
 from beiandesk.domain.errors import VersionConflict
 from beiandesk.domain.model import Call, ChangeOrder, Event, Reason, WebsiteInfo
 from beiandesk.domain.states import OPEN, ChangeState
@@ -47,6 +48,9 @@ class ChangeRepo:
     def __init__(self, conn: Connection, cipher: DataCipher) -> None:
         self.conn, self.cipher = conn, cipher
         self._loaded: dict[int, tuple[int, int]] = {}  # id → (version, calls) as loaded
+        self._subs: list[tuple[int, list[str], str]] | None = None  # live webhooks, read once per transaction
+        #: Outbox rows this transaction queued for webhooks (the worker's tick also finds them).
+        self.webhook_outbox_ids: list[int] = []
 
     def _to(self, row, calls: list[Call]) -> ChangeOrder:
         order = ChangeOrder(
@@ -137,9 +141,17 @@ class ChangeRepo:
             self.conn.execute(_INSERT_CALL, [dict(change_id=o.id, at=c.at, outcome=c.outcome, note=c.note,
                                                   reviewer=c.reviewer) for c in new_calls])
         if o.new_events:
-            self.conn.execute(_INSERT_EVENT, [dict(
-                change_id=o.id, at=e.at, kind=e.kind, from_state=e.from_state, state=e.state,
-                actor=e.actor, message=e.message, data=e.data) for e in o.new_events])
+            rows = [dict(change_id=o.id, at=e.at, kind=e.kind, from_state=e.from_state, state=e.state,
+                         actor=e.actor, message=e.message, data=e.data) for e in o.new_events]
+            if self._subs is None:
+                self._subs = webhooks.subscriptions(self.conn)
+            subs = self._subs
+            if subs:  # webhooks want the events' ids: insert them one by one, then fan out
+                inserted = [(self.conn.execute(_INSERT_EVENT, row).inserted_primary_key[0], e)
+                            for row, e in zip(rows, o.new_events, strict=True)]
+                self.webhook_outbox_ids += webhooks.fan_out(self.conn, self.cipher, o.id, inserted, subs)
+            else:
+                self.conn.execute(_INSERT_EVENT, rows)
             o.new_events.clear()
         return o
 
