@@ -93,7 +93,8 @@ def config_problems(settings: Settings) -> list[str]:
 def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, **overrides: object) -> App:
     settings = complete_settings(settings)
     from beiandesk import startup
-    startup.require(settings, require_keys=True)
+    if startup.missing_keys(settings):  # serve/worker check everything earlier (exit 2)
+        raise startup.StartupError([line for _, line in startup.missing_keys(settings)])
     problems = [] if "sms" in overrides and "mailer" in overrides else config_problems(settings)
     if problems:
         raise ConfigError(problems)

@@ -20,6 +20,18 @@ from beiandesk.entrypoints.cli import records as _records  # noqa: E402  (issue 
 
 _records.register(app)
 
+from beiandesk.entrypoints.cli import accounts as _accounts  # noqa: E402  (issue 9: accounts, check-config)
+
+_accounts.register(app)
+
 
 def main() -> None:
-    app()
+    import sys
+    try:
+        app()
+    except ValueError as exc:  # startup.StartupError / bootstrap.ConfigError: settings unusable
+        lines = getattr(exc, "problems", None)
+        if not lines:
+            raise
+        print(f"beiandesk: {lines[0]}", file=sys.stderr)
+        sys.exit(2)

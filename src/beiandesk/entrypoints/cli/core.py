@@ -52,7 +52,10 @@ def register(app: typer.Typer) -> None:
         _logging(settings)
         if demo or settings.demo:
             settings = demo_settings(settings, host, port)
+        from beiandesk.entrypoints.cli.accounts import refuse_to_start, say_gateway_mode
+        refuse_to_start(settings)
         built = bootstrap.build(settings, with_jobs=True)
+        say_gateway_mode(settings)
         if settings.demo:
             seed_demo(built.deps)
         if built.deps.gateway is None:
@@ -78,6 +81,8 @@ def register(app: typer.Typer) -> None:
 
         settings = Settings()
         _logging(settings)
+        from beiandesk.entrypoints.cli.accounts import refuse_to_start
+        refuse_to_start(settings)
         built = bootstrap.build(settings, with_jobs=True)
         log.info("beiandesk worker 已启动")
         built.jobs.run_forever()
@@ -110,7 +115,7 @@ def register(app: typer.Typer) -> None:
         from beiandesk.bootstrap import complete_settings
         from beiandesk.sandbox.app import run_standalone
 
-        settings = complete_settings(Settings())
+        settings = complete_settings(Settings(), generate=True)
         _logging(settings)
         run_standalone(settings, host, port)
 
