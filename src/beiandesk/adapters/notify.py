@@ -8,6 +8,7 @@ carries its outbox row's stable Message-ID, so a repeat after a crash is recogni
 
 from __future__ import annotations
 
+import base64
 import logging
 import smtplib
 import socket
@@ -59,6 +60,20 @@ class SmtpMailer:
     def _context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
 
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        """AUTH; smtplib encodes credentials as ASCII, so UTF-8 ones go as AUTH PLAIN (RFC 4616)."""
+        password = self.password or ""
+        if (self.user + password).isascii():
+            smtp.login(self.user, password)
+            return
+        smtp.ehlo_or_helo_if_needed()
+        if not smtp.has_extn("auth"):
+            raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+        token = base64.b64encode(b"\0" + self.user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode()
+        code, resp = smtp.docmd("AUTH", "PLAIN " + token)
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, resp)
+
     def build(self, to: str, subject: str, text: str, html: str | None, message_id: str | None) -> EmailMessage:
         msg = EmailMessage()
         name, addr = parseaddr(self.sender)
@@ -84,7 +99,7 @@ class SmtpMailer:
                 if self.mode == "starttls":
                     smtp.starttls(context=self._context())
                 if self.user:
-                    smtp.login(self.user, self.password or "")
+                    self._login(smtp)
                 refused = smtp.send_message(msg)
         except smtplib.SMTPAuthenticationError as exc:
             raise PermanentFailure(f"SMTP 认证失败：{exc.smtp_code} {_text(exc.smtp_error)}",
