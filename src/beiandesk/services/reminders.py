@@ -91,10 +91,12 @@ def expiries(d: Deps, website: Website, now: datetime, *, lookup: bool = True) -
 
 
 def upcoming(d: Deps, within_days: int = 60, limit: int = 500) -> list[Expiry]:
-    """For the admin page: what lapses within ``within_days`` (cached registry facts only)."""
-    now = d.clock.now()
-    found = [e for w in _websites(d) for e in expiries(d, w, now, lookup=False) if e.days_left <= within_days]
-    return sorted(found, key=lambda e: (e.expires_on, e.filing_number))[:limit]
+    """For the admin page: what lapses within ``within_days``, as the daily job last saw it."""
+    today = china_today(d.clock.now())
+    with d.uow(readonly=True) as uow:
+        rows = uow.reminders.upcoming(today + timedelta(days=within_days), limit)
+    return [Expiry(r["kind"], r["website_id"], r["filing_number"], r["name"], r["what"], r["expires_on"],
+                   expiry.days_left(today, r["expires_on"])) for r in rows]
 
 
 def _text(kind: str, site: str, extra: dict[str, Any]) -> tuple[str, str]:
@@ -156,7 +158,11 @@ def send_expiry_reminders(d: Deps) -> int:
     sent = 0
     subjects: dict[int, Subject | None] = {}
     for website in _websites(d):
-        for e in expiries(d, website, now):
+        found = expiries(d, website, now)
+        with d.uow() as uow:
+            uow.reminders.watch(website.id, [(e.kind, e.what, e.expires_on) for e in found], now)
+            uow.commit()
+        for e in found:
             threshold = expiry.expiry_threshold(today, e.expires_on)
             if threshold is None:
                 continue

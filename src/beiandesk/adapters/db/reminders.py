@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from beiandesk.adapters.db import tables as t
@@ -42,3 +42,19 @@ class ReminderRepo:
 
     def count(self) -> int:
         return self.conn.execute(select(func.count()).select_from(t.reminders_sent)).scalar_one()
+
+    def watch(self, website_id: int, items: list[tuple[str, str, date]], now: datetime) -> None:
+        """Replace what ``website_id`` depends on with ``items`` (kind, what, expires_on)."""
+        w = t.expiry_watch
+        self.conn.execute(delete(w).where(w.c.website_id == website_id))
+        if items:
+            self.conn.execute(insert(w), [dict(website_id=website_id, kind=k, what=what[:253], expires_on=on,
+                                               checked_at=now) for k, what, on in items])
+
+    def upcoming(self, until: date, limit: int = 500) -> list[dict]:
+        w, s = t.expiry_watch, t.websites
+        q = (select(w.c.website_id, w.c.kind, w.c.what, w.c.expires_on, w.c.checked_at, s.c.filing_number, s.c.name)
+             .join(s, s.c.id == w.c.website_id)
+             .where(w.c.expires_on <= until, s.c.status == "open")
+             .order_by(w.c.expires_on, s.c.filing_number).limit(limit))
+        return [dict(r._mapping) for r in self.conn.execute(q)]

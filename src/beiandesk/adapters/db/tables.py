@@ -185,6 +185,8 @@ events = Table(
     Column("actor", String(64), nullable=False),
     Column("message", Text, nullable=False),
     Column("data", JSON, nullable=False, default=dict),
+    #: The SLA report reads submissions and decisions by kind over a period.
+    Index("ix_events_kind_at", "kind", "at"),
 )
 
 materials = Table(
@@ -345,4 +347,15 @@ webhook_deliveries = Table(
     Column("error", Text),
     Column("duration_ms", Integer, nullable=False, default=0),
     Column("at", UTCDateTime, nullable=False),
+)
+
+#: What each open filed website depends on and when it lapses (domains, the server), refreshed by
+#: the daily job so the admin page of upcoming expiries is one indexed query.
+expiry_watch = Table(
+    "expiry_watch", metadata,
+    Column("website_id", ForeignKey("websites.id"), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("what", String(253), primary_key=True),
+    Column("expires_on", Date, nullable=False, index=True),
+    Column("checked_at", UTCDateTime, nullable=False),
 )

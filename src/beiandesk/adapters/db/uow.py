@@ -20,6 +20,7 @@ from beiandesk.adapters.db.changes import ChangeRepo
 from beiandesk.adapters.db.outbox import OutboxRepo
 from beiandesk.adapters.db.webhooks import WebhookRepo
 from beiandesk.adapters.db.reminders import ReminderRepo
+from beiandesk.adapters.db.reports import ReportRepo
 from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
 from beiandesk.adapters.db.records_import import ImportRepo
 from beiandesk.adapters.db.sessions import SessionRepo
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
         self.domain_cache = DomainFactsCache(self.conn)
         self.audit = AuditRepo(self.conn)
         self.reminders = ReminderRepo(self.conn)
+        self.reports = ReportRepo(self.conn)
         self.imports = ImportRepo(self.conn, self.cipher)
         self.sessions = SessionRepo(self.conn)
         self.account_admin = AccountAdminRepo(self.conn)

@@ -1,4 +1,5 @@
-"""Reminders sent once each (issue 14): domain / server expiry at 30, 7 and 1 days, stale orders.
+"""Reminders sent once each (issue 14): domain / server expiry at 30, 7 and 1 days, stale orders;
+an index for the SLA report's reading of the timeline by kind and time.
 
 Revision ID: 0002l
 Revises: 0001
@@ -28,7 +29,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_reminders_sent')),
         sa.UniqueConstraint('kind', 'target', 'due_on', 'threshold', name='uq_reminders_sent_once'),
     )
+    op.create_table(
+        'expiry_watch',
+        sa.Column('website_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=32), nullable=False),
+        sa.Column('what', sa.String(length=253), nullable=False),
+        sa.Column('expires_on', sa.Date(), nullable=False),
+        sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['website_id'], ['websites.id'], name=op.f('fk_expiry_watch_website_id_websites')),
+        sa.PrimaryKeyConstraint('website_id', 'kind', 'what', name=op.f('pk_expiry_watch')),
+    )
+    with op.batch_alter_table('expiry_watch', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_expiry_watch_expires_on'), ['expires_on'], unique=False)
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index('ix_events_kind_at', ['kind', 'at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_kind_at')
+    op.drop_table('expiry_watch')
     op.drop_table('reminders_sent')

@@ -1,0 +1,42 @@
+"""The admin's 运营报表: SLA figures from real review rounds, the chart, upcoming expiries."""
+
+from __future__ import annotations
+
+
+from beiandesk.services import reminders, review, sla
+from tests.e2e.test_console_http import console_client, log_in
+from tests.workflow_support import account, submitted_change
+
+
+def test_figures_follow_review_rounds(seeded, fakes) -> None:  # noqa: ANN001
+    reviewer = account(seeded, "demo-reviewer")
+    order = submitted_change(seeded)
+    fakes["clock"].advance(hours=3)
+    review.log_call(seeded, reviewer, order.id, "reached", "")
+    review.approve(seeded, reviewer, order.id, "")
+    other = submitted_change(seeded, "demo-enterprise")
+    fakes["clock"].advance(hours=1)
+    review.reject(seeded, reviewer, other.id, [{"code": "other", "message": "网站名称与内容不符"}])
+    waiting = submitted_change(seeded, "demo-enterprise", website_index=1)
+    fakes["clock"].advance(days=5)  # past two working days: the third order is overdue
+
+    f = sla.figures(seeded, account(seeded, "demo-admin"))
+    assert f["decided"] == 2
+    assert f["median_hours"] == 2.0  # 3 h and 1 h
+    assert [(r.reviewer, r.decided, r.approved, r.rejected) for r in f["reviewers"]] == [("demo-reviewer", 2, 1, 1)]
+    assert [o["id"] for o in f["overdue"]] == [waiting.id]
+    assert sum(n for _, n, _ in f["per_day"]) == 2
+
+
+def test_report_page_for_admins_only(app, seeded, fakes) -> None:  # noqa: ANN001
+    fakes["clock"].current = fakes["clock"].current.replace(year=2027, month=12, day=10)
+    reminders.send_expiry_reminders(seeded)  # demo servers expire on 2028-01-05: within 60 days
+    with console_client(app) as web:
+        log_in(web, "demo-admin")
+        page = web.get("/admin/reports")
+        assert page.status_code == 200
+        assert "初审用时中位数" in page.text and "<svg" in page.text
+        assert "即将到期" in page.text and "2028-01-05" in page.text
+        assert "运营报表" in page.text
+        log_in(web, "demo-reviewer")
+        assert web.get("/admin/reports").status_code == 403
