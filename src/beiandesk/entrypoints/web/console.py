@@ -34,9 +34,6 @@ def install(api: FastAPI, app: App) -> None:
     api.mount("/static", StaticFiles(directory=str(static)), name="static")
     for module in (routes_home, routes_flow, routes_materials, routes_review, routes_admin):
         api.include_router(module.router)
-    from beiandesk.entrypoints.web import routes_desk, routes_webhooks
-    api.include_router(routes_desk.router)
-    api.include_router(routes_webhooks.router)
     from beiandesk.entrypoints.web import routes_accounts  # issue 9: 账号管理, 审计日志, 修改密码
     api.include_router(routes_accounts.router)
     from beiandesk.entrypoints.web import routes_desk, routes_webhooks
