@@ -52,6 +52,8 @@ def create_app(app: App, *, on_startup: list[Callable[[], Any]] | None = None,
     api.include_router(routes_review.router)
     from beiandesk.entrypoints.api import routes_accounts
     api.include_router(routes_accounts.router)
+    from beiandesk.entrypoints.api import routes_imports
+    api.include_router(routes_imports.router)
     from beiandesk.entrypoints.api import routes_desk, routes_webhooks
     api.include_router(routes_desk.router)
     api.include_router(routes_webhooks.router)

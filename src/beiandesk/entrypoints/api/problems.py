@@ -88,6 +88,11 @@ def install(app: FastAPI) -> None:
         return problem(500, "internal_error", "服务器内部错误，请稍后重试。", request=request)
 
 
+#: Records files for import (admin only) are streamed to disk and may be far larger (issue 9).
+IMPORT_PATHS = frozenset({"/api/v1/admin/imports", "/admin/imports"})
+IMPORT_BODY_LIMIT = 2 * 1024 * 1024 * 1024
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes, declared or streamed (pure ASGI middleware)."""
 
@@ -98,6 +103,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope.get("path") in IMPORT_PATHS and scope.get("method") == "POST":
+            await BodyLimit(self.app, IMPORT_BODY_LIMIT)._limited(scope, receive, send)
+            return
+        await self._limited(scope, receive, send)
+
+    async def _limited(self, scope: dict, receive: Any, send: Any) -> None:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
             try:

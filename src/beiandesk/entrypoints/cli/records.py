@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -31,35 +30,6 @@ def _deps(migrate: bool = True) -> Any:
     return bootstrap.build(settings, migrate=migrate)
 
 
-def run_import_file(deps: Any, path: Path, *, actor: str, dry_run: bool, report: Path | None = None,
-                    progress: Any = None) -> dict[str, Any]:
-    """Open, check and import one records file; raise ``RecordsFileError`` when unreadable."""
-    from beiandesk.adapters.records_files import open_records_file
-    from beiandesk.services.imports import import_records
-
-    source = open_records_file(path)
-    writer = fh = None
-    if report is not None:
-        from beiandesk.domain.import_rows import COLUMNS
-        fh = open(report, "w", encoding="utf-8-sig", newline="")
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow([*COLUMNS, "row", "code", "field", "message"])
-
-    def on_refused(line: int, raw: dict, problems: list[dict]) -> None:
-        if writer is not None:
-            for p in problems:
-                writer.writerow([("" if raw.get(c) is None else str(raw.get(c))) for c in COLUMNS]
-                                + [p["row"], p["code"], p.get("field", ""), p["message"]])
-
-    try:
-        result = import_records(deps, source.rows(), actor=actor, dry_run=dry_run, source=path.name,
-                                on_refused=on_refused, on_progress=progress(source.total) if progress else None)
-    finally:
-        if fh is not None:
-            fh.close()
-    return result.to_dict()
-
-
 def register(app: typer.Typer) -> None:
     @app.command("import-records")
     def import_records_cmd(
@@ -72,7 +42,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        from beiandesk.adapters.records_files import RecordsFileError
+        from beiandesk.entrypoints.records_import import RecordsFileError, run_import_file
         from beiandesk.services.audit import CLI_ACTOR
 
         if not file.is_file():
