@@ -11,7 +11,7 @@ from beiandesk.domain import change as rules
 from beiandesk.domain.errors import DomainError, NotFound
 from beiandesk.domain.model import Account, ChangeOrder, Reason
 from beiandesk.domain.states import LABELS, ChangeState
-from beiandesk.services import notify
+from beiandesk.services import claims, notify
 from beiandesk.services.deps import Deps
 
 S = ChangeState
@@ -51,6 +51,7 @@ def log_call(d: Deps, actor: Account, change_id: int, outcome: str, note: str) -
         order = _load(uow, change_id)
         before = order.state
         with _as_seen(uow, order, actor):
+            claims.touch(uow, order, actor, now)
             rules.record_call(order, outcome, note, actor.username, now,
                               retry_after=timedelta(seconds=d.settings.call_retry_s))
         uow.changes.save(order)
@@ -66,7 +67,9 @@ def approve(d: Deps, actor: Account, change_id: int, note: str) -> ChangeOrder:
     with d.uow() as uow:
         order = _load(uow, change_id)
         with _as_seen(uow, order, actor):
+            claims.touch(uow, order, actor, now)
             rules.approve_first_review(order, note, actor.username, now)
+        claims.done(uow, order)
         uow.changes.save(order)
         notify.order_event(d, uow, order, "provider_approved", now)
         _queue_gateway(d, uow, order, "gateway_submit", now)
@@ -79,7 +82,9 @@ def reject(d: Deps, actor: Account, change_id: int, reasons: list[dict[str, str]
     with d.uow() as uow:
         order = _load(uow, change_id)
         with _as_seen(uow, order, actor):
+            claims.touch(uow, order, actor, now)
             rules.reject(order, [Reason(r["code"], r["message"]) for r in reasons], actor.username, now)
+        claims.done(uow, order)
         uow.changes.save(order)
         notify.order_event(d, uow, order, "provider_rejected", now)
         uow.commit()

@@ -89,6 +89,12 @@ class SubjectRepo:
             q = q.where(t.subjects.c.account_id == account_id)
         return [self._to(r) for r in self.conn.execute(q)]
 
+    def by_ids(self, ids: Iterable[int]) -> dict[int, Subject]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        return {r.id: self._to(r) for r in self.conn.execute(select(t.subjects).where(t.subjects.c.id.in_(wanted)))}
+
     def by_filing_number(self, filing_number: str) -> Subject | None:
         row = self.conn.execute(select(t.subjects).where(t.subjects.c.filing_number == filing_number)).first()
         return self._to(row) if row else None

@@ -359,3 +359,13 @@ expiry_watch = Table(
     Column("expires_on", Date, nullable=False, index=True),
     Column("checked_at", UTCDateTime, nullable=False),
 )
+
+#: The reviewer working on an order (domain/claims.py): one row per order, stale after 30 min.
+claims = Table(
+    "claims", metadata,
+    Column("change_id", ForeignKey("change_orders.id"), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("active_at", UTCDateTime, nullable=False),
+)

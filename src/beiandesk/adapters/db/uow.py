@@ -19,6 +19,7 @@ from beiandesk.adapters.db.audit import AuditRepo
 from beiandesk.adapters.db.changes import ChangeRepo
 from beiandesk.adapters.db.outbox import OutboxRepo
 from beiandesk.adapters.db.webhooks import WebhookRepo
+from beiandesk.adapters.db.claims import ClaimRepo
 from beiandesk.adapters.db.reminders import ReminderRepo
 from beiandesk.adapters.db.reports import ReportRepo
 from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
         self.audit = AuditRepo(self.conn)
         self.reminders = ReminderRepo(self.conn)
         self.reports = ReportRepo(self.conn)
+        self.claims = ClaimRepo(self.conn)
         self.imports = ImportRepo(self.conn, self.cipher)
         self.sessions = SessionRepo(self.conn)
         self.account_admin = AccountAdminRepo(self.conn)

@@ -57,8 +57,9 @@ def create_app(app: App, *, on_startup: list[Callable[[], Any]] | None = None,
     from beiandesk.entrypoints.api import routes_desk, routes_webhooks
     api.include_router(routes_desk.router)
     api.include_router(routes_webhooks.router)
-    from beiandesk.entrypoints.api import routes_forms
+    from beiandesk.entrypoints.api import routes_claims, routes_forms
     api.include_router(routes_forms.router)
+    api.include_router(routes_claims.router)
     from beiandesk.entrypoints.api.guard import RequestGuard
     api.add_middleware(RequestGuard, deps=app.deps, json_limit=app.settings.max_json_bytes)
     api.add_middleware(problems.BodyLimit, limit=max(API_BODY_LIMIT, app.settings.max_verification_bytes + 1024 * 1024))

@@ -67,6 +67,7 @@ def install(app: FastAPI) -> None:
             extra["problems"] = [p.to_dict() for p in exc.problems]
         if exc.code == "version_conflict":
             extra["current_version"] = getattr(exc, "current", None)
+        extra.update(getattr(exc, "extra", None) or {})  # e.g. claimed_by of claimed_by_other
         return problem(exc.status, exc.code, exc.message, request=request, headers=headers, **extra)
 
     @app.exception_handler(RequestValidationError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from beiandesk.entrypoints.api import views
@@ -18,11 +19,31 @@ router = APIRouter(prefix="/api/v1")
 
 
 @router.get("/review/queue", tags=["review"])
-def review_queue(d: DepsDep, account: StaffDep) -> list[dict[str, Any]]:
+def review_queue(d: DepsDep, account: StaffDep,
+                 q: Annotated[str, Query(max_length=200, description="备案号、域名、网站或主体名称")] = "",
+                 state: Annotated[str, Query(max_length=32, description="只看该状态（空 = 按 tab）")] = "",
+                 province: Annotated[str, Query(max_length=16)] = "",
+                 overdue: bool = False,
+                 tab: Annotated[str, Query(pattern="^(review|sms|authority)$")] = "review") -> list[dict[str, Any]]:
+    """Orders waiting for first review (call-due first, then the earliest working-day deadline),
+    or those in the SMS check (``tab=sms``) or with the 管局 (``tab=authority``); each with
+    ``claimed_by`` (the reviewer working on it, or null)."""
+    from beiandesk.domain.queue_filter import QueueFilter
+    from beiandesk.domain.states import ChangeState
+    from beiandesk.services import review_queue as rq
+    if state and state not in ChangeState.__members__:
+        raise RequestValidationError([{"type": "enum", "loc": ("query", "state"), "msg": "未知的状态",
+                                       "input": state}])
+    flt = QueueFilter(q=q, state=ChangeState(state) if state else None, province=province, overdue=overdue)
     now = d.clock.now()
     out = []
-    for o in review.queue(d, account):
-        out.append({**views.change(o, staff=True), **console.queue_flags(o, now)})
+    for row in rq.search(d, account, flt, tab):
+        o, c = row["order"], row["claim"]
+        out.append({**views.change(o, staff=True), **console.queue_flags(o, now),
+                    "filing_number": row["filing_number"],
+                    "subject_name": row["subject"].name if row["subject"] else "",
+                    "province": row["subject"].province if row["subject"] else "",
+                    "claimed_by": c.username if c else None})
     return out
 
 

@@ -1,5 +1,5 @@
 """Reminders sent once each (issue 14): domain / server expiry at 30, 7 and 1 days, stale orders;
-an index for the SLA report's reading of the timeline by kind and time.
+reviewer claims; an index for the SLA report's reading of the timeline by kind and time.
 
 Revision ID: 0002l
 Revises: 0001
@@ -41,6 +41,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('expiry_watch', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_expiry_watch_expires_on'), ['expires_on'], unique=False)
+    op.create_table(
+        'claims',
+        sa.Column('change_id', sa.Integer(), nullable=False),
+        sa.Column('account_id', sa.Integer(), nullable=False),
+        sa.Column('username', sa.String(length=64), nullable=False),
+        sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('active_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_claims_account_id_accounts')),
+        sa.ForeignKeyConstraint(['change_id'], ['change_orders.id'], name=op.f('fk_claims_change_id_change_orders')),
+        sa.PrimaryKeyConstraint('change_id', name=op.f('pk_claims')),
+    )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_kind_at', ['kind', 'at'], unique=False)
 
@@ -48,5 +59,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_kind_at')
+    op.drop_table('claims')
     op.drop_table('expiry_watch')
     op.drop_table('reminders_sent')
