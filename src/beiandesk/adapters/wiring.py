@@ -46,6 +46,10 @@ def attach(deps: Deps, settings: Settings) -> None:
     deps.site_probe = HttpSiteProbe(allow_private=settings.probe_allow_private, rewrite=rewrite)
     from beiandesk.adapters.webhooks import HttpWebhookSender
     deps.webhook_sender = HttpWebhookSender(allow_private=settings.webhook_allow_private or settings.demo)
+    inventory_url = settings.inventory_url or (f"{sandbox.rstrip('/')}/inventory" if settings.demo and sandbox else None)
+    if inventory_url:
+        from beiandesk.adapters.inventory import HttpInventory
+        deps.inventory = HttpInventory(inventory_url, token=settings.inventory_token)
     if settings.gateway_url and settings.gateway_url != "desk":
         deps.gateway = HttpAuthorityGateway(settings.gateway_url)
     secret = signing.shared_secret(settings)

@@ -32,6 +32,7 @@ from starlette.routing import Mount, Route
 from beiandesk.sandbox.api import build_api, problem
 from beiandesk.sandbox.model import ClockFn, SandboxError
 from beiandesk.sandbox.pages import build_pages
+from beiandesk.sandbox.inventory import build_inventory
 from beiandesk.sandbox.registry import build_registry
 from beiandesk.sandbox.runtime import Sandbox, build_sandbox
 
@@ -72,6 +73,7 @@ def create_sandbox_app(settings: Settings, *, mount_prefix: str = PREFIX,
     app.include_router(build_api(sb))
     app.include_router(build_pages(sb))
     app.include_router(build_registry())
+    app.include_router(build_inventory())
     _install_error_handlers(app)
     return app
 

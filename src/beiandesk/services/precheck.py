@@ -15,6 +15,7 @@ from beiandesk.domain.model import Account, ChangeOrder, DomainFacts
 from beiandesk.domain.precheck import PrecheckInput, run_precheck
 from beiandesk.domain.problems import Problem
 from beiandesk.services.changes import load_visible
+from beiandesk.services import inventory
 from beiandesk.services.deps import Deps
 
 CHINA = timezone(timedelta(hours=8))
@@ -75,12 +76,15 @@ def precheck_order(d: Deps, uow: Any, order: ChangeOrder) -> list[Problem]:
     website = uow.websites.get(order.website_id)
     principal_mobile = order.proposed.principal.mobile
     others = uow.subjects.subjects_using_mobile(principal_mobile) - {subject.id} if principal_mobile else set()
+    # The provider's inventory knows the resource better than the applicant (issue 10).
+    resource, resource_problems = inventory.reconcile(
+        d, order.proposed.resource if order.proposed.resource.kind else None)
     inp = PrecheckInput(
         subject=subject,
         proposed=order.proposed,
         today=china_today(now),
         current=order.current,
-        resource=order.proposed.resource if order.proposed.resource.kind else None,
+        resource=resource,
         domain_facts=domain_facts(d, list(order.proposed.domains), now),
         account_enterprise_verified=account.enterprise_verified if account else None,
         materials=frozenset(m.kind for m in uow.changes.materials(order.id)),
@@ -88,7 +92,7 @@ def precheck_order(d: Deps, uow: Any, order: ChangeOrder) -> list[Problem]:
         mobiles_of_other_subjects=frozenset({normalize_mobile(principal_mobile)}) if others else frozenset(),
         site_problems=site_problems(d, order.proposed.home_url, website.filing_number if website else "", now),
     )
-    return run_precheck(inp)
+    return run_precheck(inp) + resource_problems
 
 
 def precheck(d: Deps, actor: Account, change_id: int) -> list[Problem]:
