@@ -84,10 +84,12 @@ def account_for_token(d: Deps, token: str) -> Account:
     if found is None:
         raise Unauthorized()
     row, account = found
-    if row.account_id != account_id or row.revoked_at is not None or row.expires_at < now:
+    if row.account_id != account_id:
         raise Unauthorized()
-    if account.disabled:
+    if account.disabled:  # said before "revoked": disabling also ends the sessions
         raise rules.AccountDisabled()
+    if row.revoked_at is not None or row.expires_at < now:
+        raise Unauthorized()
     return account
 
 

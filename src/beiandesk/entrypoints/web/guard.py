@@ -35,6 +35,14 @@ class NeedLogin(Exception):
     """No valid session: send the person to the login page, then back here."""
 
 
+class NeedPasswordChange(Exception):
+    """A one-time password is still in use: nothing but the password change (and logout)."""
+
+
+#: Pages an account with a one-time password may still use.
+PASSWORD_CHANGE_PAGES = frozenset({"/account/password", "/logout"})
+
+
 def deps(request: Request) -> Deps:
     return request.app.state.deps
 
@@ -47,7 +55,13 @@ def account(request: Request) -> Account:
         found = auth.account_for_token(deps(request), tok)
     except auth.Unauthorized:
         raise NeedLogin() from None
+    except DomainError as exc:  # account_disabled: the session ends here, on every node
+        session.log_out(request)
+        session.flash(request, exc.message, "error")
+        raise NeedLogin() from None
     request.state.console_account = found
+    if found.password_change_required and request.url.path not in PASSWORD_CHANGE_PAGES:
+        raise NeedPasswordChange()
     return found
 
 
@@ -97,6 +111,8 @@ class ConsoleRoute(APIRoute):
                 return await handler(request)
             except NeedLogin:
                 return render.redirect(request, render.login_url(request))
+            except NeedPasswordChange:
+                return render.redirect(request, "/account/password")
             except session.CsrfFailed:
                 return error_page(request, 403, "页面已过期或来源不明（安全校验未通过），请返回上一页刷新后重试。")
             except RequestValidationError:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from beiandesk.domain.errors import DomainError
 from beiandesk.domain.states import OPEN
 from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.web import render, session
@@ -55,16 +56,25 @@ async def login_submit(request: Request, d: DepsDep) -> Response:
     target = render.safe_next(str(data.get("next") or ""))
     try:
         user, token = await call(auth.login, d, username, password)
-    except auth.Unauthorized as exc:
-        return render.render(request, "login.html", status=401, title="登录", next=target or "",
-                             demo_accounts=DEMO_ACCOUNTS, username=username, error=exc.message)
+    except DomainError as exc:  # unauthorized, account_disabled, login_throttled (429)
+        if exc.status not in (401, 429):
+            raise
+        response = render.render(request, "login.html", status=exc.status, title="登录", next=target or "",
+                                 demo_accounts=DEMO_ACCOUNTS, username=username, error=exc.message)
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
     session.log_in(request, token)
+    if user.password_change_required:
+        return render.redirect(request, "/account/password")
     return render.redirect(request, target or _home_for(str(user.role)))
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, d: DepsDep) -> Response:
     await form(request)
+    tok = session.token(request)
+    if tok:  # revoke the session itself: the cookie, even if kept, is refused on every node
+        await call(auth.logout, d, tok)
     session.log_out(request)
     session.flash(request, "已退出登录。")
     return render.redirect(request, "/login")
