@@ -84,7 +84,8 @@ def _metrics(api: FastAPI) -> None:
         figures = review.stats(request.app.state.deps)
         for state in ChangeState:
             orders.labels(str(state)).set(figures["changes"].get(str(state), 0))
-        for status in ("pending", "sending", "sent", "failed"):
+        from beiandesk.domain.outbox_states import STATUSES as OUTBOX_STATUSES
+        for status in OUTBOX_STATUSES:
             outbox.labels(status).set(figures["outbox"].get(status, 0))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
