@@ -110,3 +110,47 @@ def test_decision_releases_the_claim(seeded) -> None:  # noqa: ANN001
     assert claims.holders(seeded, [order.id])[order.id].username == "demo-reviewer"
     review.approve(seeded, reviewer, order.id, "")
     assert claims.holders(seeded, [order.id]) == {}
+
+
+def test_console_queue_shows_holder_tabs_and_search(app, seeded) -> None:  # noqa: ANN001
+    from tests.e2e.test_console_http import console_client, log_in
+    _second_reviewer(seeded)
+    personal = submitted_change(seeded)
+    enterprise = submitted_change(seeded, "demo-enterprise")
+    claims.claim(seeded, account(seeded, "reviewer-b"), enterprise.id)
+    with console_client(app) as web:
+        log_in(web, "demo-reviewer")
+        page = web.get("/review").text
+        assert "待初审" in page and "短信核验中" in page and "管局审核中" in page
+        assert "reviewer-b" in page and "未认领" in page
+        assert f"/review/{personal.id}" in page and f"/review/{enterprise.id}" in page
+        found = web.get("/review", params={"q": "粤ICP备"}).text
+        assert f"/review/{personal.id}" in found and f"/review/{enterprise.id}\"" not in found
+        assert "没有符合条件的变更单" in web.get("/review", params={"q": "没有这个网站"}).text
+        assert "目前没有短信核验中的变更单" in web.get("/review", params={"tab": "sms"}).text
+        r = web.post(f"/review/{enterprise.id}/claim", data={"csrf_token": _csrf(web, f"/review/{enterprise.id}")})
+        assert r.status_code == 303
+        assert "reviewer-b" in web.get(r.headers["location"]).text
+
+
+def _csrf(web, path: str) -> str:  # noqa: ANN001
+    from tests.e2e.test_console_http import CSRF
+    return CSRF.search(web.get(path).text).group(1)
+
+
+def test_reveal_identity_is_audited(client, seeded) -> None:  # noqa: ANN001
+    order = submitted_change(seeded)
+    h = login(client, "demo-reviewer")
+    masked = client.get(f"/api/v1/subjects/{order.subject_id}", headers=h).json()["principal"]["id_number"]
+    assert "*" in masked
+    r = client.post(f"/api/v1/review/changes/{order.id}/identity", headers=h)
+    assert r.status_code == 200
+    full = r.json()["subject_principal"]["id_number"]
+    assert "*" not in full and full[:4] == masked[:4] and full[-4:] == masked[-4:]
+    audit = client.get("/api/v1/admin/audit", headers=login(client, "demo-admin")).json()
+    entries = audit["items"] if isinstance(audit, dict) else audit
+    looks = [e for e in entries if e["action"] == "personal_data.reveal"]
+    assert looks and looks[0]["actor"] == "demo-reviewer" and looks[0]["target"] == f"change:{order.id}"
+    assert full not in str(entries)
+    assert client.post(f"/api/v1/review/changes/{order.id}/identity",
+                       headers=login(client, "demo-personal")).status_code == 403

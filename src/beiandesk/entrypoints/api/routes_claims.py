@@ -23,3 +23,10 @@ def claim(d: DepsDep, account: StaffDep, change_id: RowId) -> dict[str, Any]:
 def release(d: DepsDep, account: StaffDep, change_id: RowId) -> dict[str, Any]:
     """释放认领（认领人或管理员）。"""
     return claims.release(d, account, change_id)
+
+
+@router.post("/review/changes/{change_id}/identity")
+def reveal_identity(d: DepsDep, account: StaffDep, change_id: RowId) -> dict[str, Any]:
+    """主体与负责人的完整证件号码（供与证件照片核对；每次查看都记入审计日志）。"""
+    from beiandesk.services import reveal
+    return reveal.reveal_identity(d, account, change_id)

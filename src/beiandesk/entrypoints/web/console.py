@@ -39,6 +39,7 @@ def install(api: FastAPI, app: App) -> None:
     from beiandesk.entrypoints.web import routes_desk, routes_webhooks
     api.include_router(routes_desk.router)
     api.include_router(routes_webhooks.router)
-    from beiandesk.entrypoints.web import routes_forms, routes_reports
+    from beiandesk.entrypoints.web import routes_claims, routes_forms, routes_reports
+    api.include_router(routes_claims.router)
     api.include_router(routes_forms.router)
     api.include_router(routes_reports.router)
