@@ -295,3 +295,17 @@ def test_gateway_and_unknown_channels(deps) -> None:
     assert jobs.deliver(deps, item) == "failed"
     assert "carrier_pigeon" in _row(deps, item).last_error
     assert delivery.channel("gateway_submit").max_attempts is None
+
+
+def test_heartbeats_of_long_gone_workers_are_forgotten(deps, fakes) -> None:
+    from sqlalchemy import select
+
+    from beiandesk.adapters.db import tables as t
+    with deps.uow() as uow:
+        uow.outbox.heartbeat("old:1:aaaaaa", "old", 1, deps.clock.now(), deps.clock.now())
+        uow.commit()
+    fakes["clock"].advance(days=2)
+    jobs.heartbeat(deps)
+    with deps.uow(readonly=True) as uow:
+        ids = set(uow.conn.execute(select(t.worker_heartbeats.c.worker_id)).scalars())
+    assert ids == {jobs.WORKER_ID}

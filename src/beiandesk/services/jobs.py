@@ -97,6 +97,7 @@ def heartbeat(d: Deps, worker: str | None = None) -> None:
     STARTED_AT = STARTED_AT or now
     with d.uow() as uow:
         uow.outbox.heartbeat(worker or WORKER_ID, HOST, os.getpid(), STARTED_AT, now)
+        uow.outbox.forget_workers(now - timedelta(days=1))
         uow.commit()
 
 
