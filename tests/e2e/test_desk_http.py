@@ -129,3 +129,14 @@ def test_handover_csv_masks_unless_an_admin_asks(desk_client, seeded) -> None:
     r = client.get("/api/v1/authority/desk/export.csv?unmasked=true", headers=admin)
     assert r.status_code == 200 and "13912345678" in r.text
     assert "contact_viewed" in _kinds(client, cid, admin)
+
+
+def test_resend_points_to_the_desk_without_a_gateway(desk_client, seeded) -> None:
+    client, deps = desk_client, seeded
+    cid, staff = _passed(client, deps)
+    client.post(f"/api/v1/authority/desk/{cid}/submitted", headers=staff, json={"ref": "R-1"})
+    client.post(f"/api/v1/authority/desk/{cid}/returned", headers=staff, json={"reason": "sms_failed"})
+    r = client.post(f"/api/v1/review/changes/{cid}/resend", headers=staff)
+    assert r.status_code == 409 and r.json()["code"] == "use_desk" and "管局工作台" in r.json()["message"]
+    with deps.uow(readonly=True) as uow:
+        assert not uow.outbox.list(kind="gateway_resend", change_id=cid)

@@ -100,6 +100,9 @@ def resend(d: Deps, actor: Account, change_id: int) -> ChangeOrder:
             if order.state != S.authority_returned:
                 raise DomainError("not_returned", f"只有被退回的订单可以重新提交管局（当前：{LABELS[order.state]}）。",
                                   status=409)
+        if d.gateway is None:
+            raise DomainError("use_desk", "未配置管局网关：请在管局系统中重新提交该订单，再到管局工作台登记「已重新提交管局」。",
+                              status=409)
         if any(i.status in ("pending", "sending") for i in uow.outbox.list(kind="gateway_resend", change_id=order.id)):
             raise DomainError("resend_in_progress", "已在重新提交管局，请稍候。", status=409)
         rules.event(order, "resend_requested", actor.username, "审核专员重新提交管局（将重新发送短信核验码）", now)
