@@ -37,10 +37,16 @@ def to_ascii(domain: str) -> str | None:
     d = (domain or "").strip().translate(_DOTS).rstrip(".")
     if not d or len(d) > MAX_DOMAIN_LENGTH * 4:
         return None
-    try:
-        ascii_form = idna.encode(d, uts46=True).decode("ascii").lower()
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return None
+    lower = d.lower()
+    if lower.isascii() and all(_LABEL_RE.match(x) and x[2:4] != "--" for x in lower.split(".")):
+        # Plain LDH labels (no A-labels, no "--" in 3rd/4th place): UTS 46 maps them to their
+        # lower case and IDNA 2008 accepts them as they are, so the costly pass is skipped.
+        ascii_form = lower
+    else:
+        try:
+            ascii_form = idna.encode(d, uts46=True).decode("ascii").lower()
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return None
     labels = ascii_form.split(".")
     if len(ascii_form) > MAX_DOMAIN_LENGTH or len(labels) < 2:
         return None

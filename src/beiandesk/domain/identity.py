@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 import idna
 from stdnum.cn import ric, uscc
@@ -203,6 +204,11 @@ def is_valid_email(value: str) -> bool:
     local, host = v.split("@")
     if not local or len(local) > 64 or _EMAIL_LOCAL_RE.match(local) is None:
         return False
+    return _valid_email_host(host)
+
+
+@lru_cache(maxsize=4096)  # pure; a few mail hosts (qq.com, 163.com…) recur across thousands of rows
+def _valid_email_host(host: str) -> bool:
     try:
         ascii_host = idna.encode(host.rstrip("."), uts46=True).decode("ascii").lower()
     except idna.IDNAError:

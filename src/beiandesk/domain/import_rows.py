@@ -73,7 +73,7 @@ _KINDS = {"personal": SubjectKind.personal, "个人": SubjectKind.personal,
 _STATUSES = {"open": WebsiteStatus.open, "closed": WebsiteStatus.closed}
 _LIST_SEP = re.compile(r"[;；]")
 _FILING_RE = re.compile(r"^(?P<abbr>[\u4e00-\u9fff])ICP备(?P<main>\d{8})号(?:-(?P<seq>[1-9]\d{0,3}))?$")
-_MASK_CHARS = ("*", "＊", "•")
+_RESOURCE_KINDS = frozenset(k.value for k in ResourceKind)
 
 # Field paths of the pre-check rules → the file's columns.
 _FIELD_COLUMNS = {
@@ -234,11 +234,11 @@ def _date_cell(raw: Mapping[str, Any], column: str, out: list[Problem]) -> date 
 
 def _principal(raw: Mapping[str, Any], prefix: str) -> Principal:
     return Principal(
-        name=_cell(raw, f"{prefix}_name"),
-        id_type=_cell(raw, f"{prefix}_id_type") or identity.ID_TYPE_RESIDENT,
-        id_number=_cell(raw, f"{prefix}_id_number").upper(),
-        mobile=identity.normalize_mobile(_cell(raw, f"{prefix}_mobile")),
-        email=_cell(raw, f"{prefix}_email"),
+        name=raw[f"{prefix}_name"],
+        id_type=raw[f"{prefix}_id_type"] or identity.ID_TYPE_RESIDENT,
+        id_number=raw[f"{prefix}_id_number"].upper(),
+        mobile=identity.normalize_mobile(raw[f"{prefix}_mobile"]),
+        email=raw[f"{prefix}_email"],
     )
 
 
@@ -276,14 +276,15 @@ def parse_row(raw: Mapping[str, Any], line: int) -> tuple[ImportRecord | None, l
     if status is None:
         out.append(_value_invalid("website_status", raw["website_status"], "open / closed"))
     resource_kind = raw["resource_kind"]
-    if resource_kind and resource_kind not in {k.value for k in ResourceKind}:
+    if resource_kind and resource_kind not in _RESOURCE_KINDS:
         out.append(_value_invalid("resource_kind", resource_kind, " / ".join(k.value for k in ResourceKind)))
     for column, what, code in (("subject_id_number", "证件号码", "id_number_invalid"),
                                ("subject_principal_id_number", "证件号码", "id_number_invalid"),
                                ("website_principal_id_number", "证件号码", "id_number_invalid"),
                                ("subject_principal_mobile", "手机号码", "mobile_invalid"),
                                ("website_principal_mobile", "手机号码", "mobile_invalid")):
-        if any(ch in raw[column] for ch in _MASK_CHARS):
+        value = raw[column]
+        if "*" in value or "＊" in value or "•" in value:
             out.append(_masked(column, what, code))
     domains = _split(raw["domains"])
     if not domains:
@@ -336,13 +337,20 @@ def _column(path: str | None) -> str | None:
     return path
 
 
+@lru_cache(maxsize=2048)  # a subject's rows repeat its principal: check each once per run
+def _identity_problems(subject: Subject, principal: Principal, today: date,
+                       others: frozenset[str]) -> list[Problem]:
+    inp = PrecheckInput(subject=subject, proposed=WebsiteInfo(name="", domains=(), home_url="",
+                                                              principal=principal),
+                        today=today, mobiles_of_other_subjects=others)
+    return check_subject(inp) + check_website_principal(inp)
+
+
 def check_record(rec: ImportRecord, ctx: RowContext, today: date) -> list[Problem]:
     """Step 2: the pre-check's identity rules and the cross-record rules, on a parsed record."""
     others = frozenset(m for m in rec.mobiles()
                        if ctx.mobile_owner.get(m, rec.subject_filing_number) != rec.subject_filing_number)
-    inp = PrecheckInput(subject=rec.subject, proposed=rec.info, today=today,
-                        mobiles_of_other_subjects=others)
-    found = check_subject(inp) + check_website_principal(inp)
+    found = _identity_problems(rec.subject, rec.info.principal, today, others)
     out: list[Problem] = []
     seen: set[tuple[str, str | None]] = set()
     for p in found:
