@@ -37,7 +37,8 @@ def submitted_change(deps, username: str = "demo-personal", website_index: int =
     with deps.uow(readonly=True) as uow:
         site = uow.websites.list(account_id=actor.id)[website_index]
     order = changes.open_change(deps, actor, site.id)
-    if patch:
-        order = changes.update_change(deps, actor, order.id, patch, order.version)
+    if not patch:  # an order that changes nothing cannot be submitted (no_changes): change the page path
+        patch = {"home_url": site.info.home_url.rstrip("/") + "/index.html"}
+    order = changes.update_change(deps, actor, order.id, patch, order.version)
     make_ready(deps, actor, order.id)
     return changes.submit(deps, actor, order.id, True, True)

@@ -135,3 +135,25 @@ def _attach_checkers(deps: Deps, settings: Settings) -> None:
     from beiandesk.adapters import wiring
 
     wiring.attach(deps, settings)
+
+
+# --- the operator's offline checks (CLI): just the adapter each needs, no database, no keys ---
+
+
+def photo_inspector(settings: Settings) -> Any:
+    """The verification photo/video inspector ``check-photo`` runs (the server's own, same limits).
+
+    OpenCV is imported here, so it loads only when a command needs it.
+    """
+    from beiandesk.adapters.photo import OpenCVPhotoInspector
+
+    return OpenCVPhotoInspector(max_bytes=settings.max_verification_bytes)
+
+
+def operator_site_probe(timeout_s: float) -> Any:
+    """The home-page probe ``check-site`` runs: an operator's tool (api.md), so any address —
+    loopback and private ones included — and saved pages (``file://``) may be fetched, unlike
+    the server's own probe (``wiring.attach``, ``PROBE_ALLOW_PRIVATE``)."""
+    from beiandesk.adapters.site_probe import HttpSiteProbe
+
+    return HttpSiteProbe(allow_private=True, timeout_s=timeout_s, allow_file=True)

@@ -37,8 +37,19 @@ def open_change(client, h, name: str) -> dict:
     return r.json()
 
 
+def fresh(client, h, cid: int) -> dict[str, str]:
+    """Headers for a PATCH of the version just read (a PATCH without If-Match is 428)."""
+    return {**h, "If-Match": client.get(f"/api/v1/changes/{cid}", headers=h).headers["etag"]}
+
+
 def make_submittable(client, h, cid: int) -> list[str]:
-    """Upload every material the pre-check asks for, and a verification photo (FakePhoto passes it)."""
+    """Upload every material the pre-check asks for, and a verification photo (FakePhoto passes it);
+    an order that changes nothing is given a change (its home page path), or it is ``no_changes``."""
+    order = client.get(f"/api/v1/changes/{cid}", headers=h).json()
+    if not order["changed_fields"]:
+        r = client.patch(f"/api/v1/changes/{cid}", headers=fresh(client, h, cid),
+                         json={"home_url": order["proposed"]["home_url"].rstrip("/") + "/index.html"})
+        assert r.status_code == 200, r.text
     problems = client.get(f"/api/v1/changes/{cid}/precheck", headers=h).json()["problems"]
     kinds = [p["kind"] for p in problems if p["code"] == "material_missing"]
     for kind in kinds:
@@ -155,7 +166,7 @@ def test_personal_principal_swap_is_refused(client, per) -> None:
 
 def test_personal_principal_may_change_mobile_and_email(client, per) -> None:
     c = open_change(client, per, "明远技术笔记")
-    r = client.patch(f"/api/v1/changes/{c['id']}", headers=per,
+    r = client.patch(f"/api/v1/changes/{c['id']}", headers=fresh(client, per, c['id']),
                      json={"principal": {"mobile": "13700001234", "email": "ming@example.cn"}})
     assert r.status_code == 200, r.text
     p = r.json()["proposed"]["principal"]
@@ -167,7 +178,7 @@ def test_personal_principal_may_change_mobile_and_email(client, per) -> None:
 def test_masked_values_sent_back_keep_the_stored_ones(client, per) -> None:
     c = open_change(client, per, "明远技术笔记")
     shown = dict(c["proposed"]["principal"])  # masked id_number and mobile, as a form would send back
-    r = client.patch(f"/api/v1/changes/{c['id']}", headers=per, json={"principal": {**shown, "email": "x@example.cn"}})
+    r = client.patch(f"/api/v1/changes/{c['id']}", headers=fresh(client, per, c['id']), json={"principal": {**shown, "email": "x@example.cn"}})
     assert r.status_code == 200, r.text  # not a "new person", not an invalid ID
     assert r.json()["proposed"]["principal"]["id_number"] == shown["id_number"]
     deps = client.app.state.deps
@@ -181,7 +192,7 @@ def test_masked_values_pass_validation_for_an_enterprise_principal(client, ent) 
     # understood as "unchanged", not judged as an invalid ID number or mobile.
     c = open_change(client, ent, "云帆开发者文档中心")
     shown = dict(c["proposed"]["principal"])
-    r = client.patch(f"/api/v1/changes/{c['id']}", headers=ent,
+    r = client.patch(f"/api/v1/changes/{c['id']}", headers=fresh(client, ent, c['id']),
                      json={"principal": {**shown, "email": "hao.chen@yunfan-tech.com.cn"}})
     assert r.status_code == 200, r.text
     with client.app.state.deps.uow(readonly=True) as uow:
@@ -192,13 +203,18 @@ def test_masked_values_pass_validation_for_an_enterprise_principal(client, ent) 
 def test_domains_may_only_be_removed(client, ent) -> None:
     c = open_change(client, ent, "云帆开发者文档中心")
     url = f"/api/v1/changes/{c['id']}"
-    body = assert_problem(client.patch(url, headers=ent, json={"domains": ["yunfan-dev.cn", "yunfandev.com",
+    body = assert_problem(client.patch(url, headers=fresh(client, ent, c['id']), json={"domains": ["yunfan-dev.cn", "yunfandev.com",
                                                                            "yunfan-new.cn"]}),
                           422, "domain_add_not_allowed")
     assert [p["field"] for p in body["problems"]] == ["proposed.domains[2]"]
-    assert_problem(client.patch(url, headers=ent, json={"domains": ["yunfan-dev2.cn"]}), 422, "domain_add_not_allowed")
-    assert_problem(client.patch(url, headers=ent, json={"domains": []}), 422, "domain_required")
-    r = client.patch(url, headers={**ent, "If-Match": '"1"'}, json={"domains": ["yunfandev.com"]})
+    assert_problem(client.patch(url, headers=fresh(client, ent, c['id']), json={"domains": ["yunfan-dev2.cn"]}), 422, "domain_add_not_allowed")
+    assert_problem(client.patch(url, headers=fresh(client, ent, c['id']), json={"domains": []}), 422, "domain_required")
+    # The home page is on the removed domain: the save must move it too (home_url_invalid).
+    body = assert_problem(client.patch(url, headers={**ent, "If-Match": '"1"'}, json={"domains": ["yunfandev.com"]}),
+                          422, "home_url_invalid")
+    assert [p["field"] for p in body["problems"]] == ["proposed.home_url"]
+    r = client.patch(url, headers={**ent, "If-Match": '"1"'},
+                     json={"domains": ["yunfandev.com"], "home_url": "https://docs.yunfandev.com/"})
     assert r.status_code == 200, r.text
     assert r.json()["proposed"]["domains"] == ["yunfandev.com"]
     assert r.json()["current"]["domains"] == ["yunfan-dev.cn", "yunfandev.com"]
@@ -214,7 +230,7 @@ def test_enterprise_website_principal_is_validated(client, ent) -> None:
         ({"mobile": "12912345678"}, "mobile_invalid", "proposed.principal.mobile"),
         ({"email": "not-an-email"}, "email_invalid", "proposed.principal.email"),
     ]:
-        r = client.patch(f"/api/v1/changes/{c['id']}", headers=ent, json={"principal": principal})
+        r = client.patch(f"/api/v1/changes/{c['id']}", headers=fresh(client, ent, c['id']), json={"principal": principal})
         body = assert_problem(r, 422, code)
         assert field in [p.get("field") for p in body["problems"]]
     assert client.get(f"/api/v1/changes/{c['id']}", headers=ent).json()["version"] == 1
@@ -222,7 +238,7 @@ def test_enterprise_website_principal_is_validated(client, ent) -> None:
 
 def test_enterprise_website_principal_may_be_another_valid_person(client, ent) -> None:
     c = open_change(client, ent, "云帆开发者文档中心")
-    r = client.patch(f"/api/v1/changes/{c['id']}", headers=ent, json={"principal": {
+    r = client.patch(f"/api/v1/changes/{c['id']}", headers=fresh(client, ent, c['id']), json={"principal": {
         "name": "王芳", "id_type": "resident_id", "id_number": "310104198503152023", "mobile": "13812345678",
         "email": "wangfang@yunfan-tech.com.cn"}})
     assert r.status_code == 200, r.text
@@ -407,14 +423,14 @@ def test_withdraw(client, ent) -> None:
     url = f"/api/v1/changes/{c['id']}"
     assert client.post(f"{url}/withdraw", headers=ent).json()["state"] == "withdrawn"
     assert_problem(client.post(f"{url}/withdraw", headers=ent), 409, "not_editable")
-    assert_problem(client.patch(url, headers=ent, json={"name": "云帆官网新版"}), 409, "not_editable")
+    assert_problem(client.patch(url, headers=fresh(client, ent, c['id']), json={"name": "云帆官网新版"}), 409, "not_editable")
     assert_problem(client.post(f"{url}/submit", headers=ent, json=CONSENT), 409, "not_editable")
 
 
 def test_events_timeline_records_every_state_change(client, ent) -> None:
     c = open_change(client, ent, "云帆科技官网")
     url = f"/api/v1/changes/{c['id']}"
-    client.patch(url, headers=ent, json={"name": "云帆科技集团官网"})
+    assert client.patch(url, headers=fresh(client, ent, c['id']), json={"name": "云帆科技集团官网"}).status_code == 200
     make_submittable(client, ent, c["id"])
     client.app.state.deps.clock.advance(minutes=5)
     assert client.post(f"{url}/submit", headers=ent, json=CONSENT).status_code == 200

@@ -138,7 +138,7 @@ def test_null_does_not_blank_a_field(client, patch: dict) -> None:
         site = client.get("/api/v1/websites", headers=h).json()[0]["id"]
         cid = client.post(f"/api/v1/websites/{site}/changes", headers=h).json()["id"]
     before = client.get(f"/api/v1/changes/{cid}", headers=h).json()["proposed"]
-    r = client.patch(f"/api/v1/changes/{cid}", headers=h, json=patch)
+    r = client.patch(f"/api/v1/changes/{cid}", headers={**h, "If-Match": "*"}, json=patch)
     assert r.status_code in (200, 422), r.text
     after = client.get(f"/api/v1/changes/{cid}", headers=h).json()["proposed"]
     (key,) = patch

@@ -61,6 +61,9 @@ def ready_order(deps: Any, username: str = "demo-personal") -> int:
 
     actor = account(deps, username)
     order = changes.open_change(deps, actor, records.list_websites(deps, actor)[0].id)
+    # A change to submit (an order that changes nothing is refused: no_changes).
+    changes.update_change(deps, actor, order.id, {"home_url": order.current.home_url.rstrip("/") + "/index.html"},
+                          order.version)
     materials.upload_verification(deps, actor, order.id, "photo.jpg", b"\xff\xd8\xff fake photo \xff\xd9")
     for slot in console_svc.material_slots(deps, actor, order.id):
         if slot.required:

@@ -146,6 +146,7 @@ def test_submit_and_calls_persist(deps, records) -> None:
     submitted_at = datetime(2026, 11, 27, 10, 0, tzinfo=CN)
     with deps.uow() as uow:
         o = uow.changes.get(order.id)
+        o.proposed = replace(o.proposed, name="明远笔记二")  # an order without a change cannot be submitted
         rules.submit(o, True, True, "2026-11", [], "alice", submitted_at)
         uow.changes.save(o)
         uow.commit()
@@ -182,7 +183,7 @@ def test_stale_save_is_a_version_conflict(deps, records) -> None:
         uow.commit()
     with deps.uow() as uow:
         stale = uow.changes.get(order.id)
-        uow.changes._loaded[order.id] = (1, 0)  # as if loaded (version 1, no calls) before the edit above
+        uow.changes._loaded[order.id] = (1, 0, 0)  # as if loaded (version 1, round 0, no calls) before the edit above
         rules.apply_edit(stale, replace(stale.proposed, name="明远笔记三"), [], "alice", NOW)
         with pytest.raises(VersionConflict) as exc:
             uow.changes.save(stale)
@@ -295,7 +296,8 @@ def test_personal_numbers_are_ciphertext_at_rest(client, app) -> None:
     h = login(client, "demo-enterprise")
     sites = {w["name"]: w for w in client.get("/api/v1/websites", headers=h).json()}
     cid = client.post(f"/api/v1/websites/{sites['云帆开发者文档中心']['id']}/changes", headers=h).json()["id"]
-    r = client.patch(f"/api/v1/changes/{cid}", headers=h, json={"principal": {"mobile": "13700001111"}})
+    r = client.patch(f"/api/v1/changes/{cid}", headers={**h, "If-Match": '"1"'},
+                     json={"principal": {"mobile": "13700001111"}})
     assert r.status_code == 200, r.text
     missing = [p["kind"] for p in client.get(f"/api/v1/changes/{cid}/precheck", headers=h).json()["problems"]
                if p["code"] == "material_missing"]

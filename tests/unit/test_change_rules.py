@@ -90,8 +90,15 @@ def in_state(state: ChangeState, **fields: object) -> ChangeOrder:
     return order
 
 
-def submitted() -> ChangeOrder:
+def changed_draft() -> ChangeOrder:
+    """A draft with an edit: an order whose proposal equals the record cannot be submitted."""
     order = draft()
+    order.proposed = replace(order.proposed, name="明远技术随笔")
+    return order
+
+
+def submitted() -> ChangeOrder:
+    order = changed_draft()
     rules.submit(order, True, True, "2026-11", [], "user1", NOW)
     order.new_events.clear()
     return order
@@ -248,7 +255,7 @@ def test_enterprise_website_principal_may_be_swapped() -> None:
 
 @pytest.mark.parametrize(("terms", "privacy"), [(False, False), (True, False), (False, True)])
 def test_submit_needs_both_consents(terms: bool, privacy: bool) -> None:
-    order = draft()
+    order = changed_draft()
     with pytest.raises(DomainError) as exc:
         rules.submit(order, terms, privacy, "2026-11", [], "user1", NOW)
     assert exc.value.code == "consent_required"
@@ -256,7 +263,7 @@ def test_submit_needs_both_consents(terms: bool, privacy: bool) -> None:
 
 
 def test_submit_refused_with_precheck_errors_carries_them() -> None:
-    order = draft()
+    order = changed_draft()
     problems = [error("material_missing", "缺少材料", "materials.id_card_front", kind="id_card_front")]
     with pytest.raises(DomainError) as exc:
         rules.submit(order, True, True, "2026-11", problems, "user1", NOW)
@@ -265,7 +272,7 @@ def test_submit_refused_with_precheck_errors_carries_them() -> None:
 
 
 def test_submit_records_consent_and_due_date() -> None:
-    order = draft()
+    order = changed_draft()
     friday = datetime(2026, 11, 27, 15, 30, tzinfo=CN)
     rules.submit(order, True, True, "2026-11", [], "user1", friday)
     assert order.state == S.provider_review and order.version == 2
@@ -333,7 +340,10 @@ def test_reached_call_is_logged_without_a_state_change() -> None:
     assert order.state == S.provider_review and order.next_call_at is None
     assert [c.outcome for c in order.calls] == ["reached"]
     (ev,) = order.new_events
-    assert ev.kind == "call" and ev.actor == "rev" and "已核实" in ev.message
+    assert ev.kind == "call" and ev.actor == "rev"
+    # The note is internal: kept for reviewers in the call and the event's data, never in the
+    # message an applicant reads.
+    assert "已核实" not in ev.message and ev.data["note"] == "已核实" and order.calls[0].note == "已核实"
 
 
 def test_first_missed_call_schedules_a_second_one_an_hour_later() -> None:

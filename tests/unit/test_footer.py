@@ -59,6 +59,11 @@ CLEAN = {
     "area map link": f"<p>{WEBSITE_NO}</p>"
                      "<map><area href='https://beian.miit.gov.cn/' alt='x'></map>",
     "link has port": f'<a href="https://beian.miit.gov.cn:443/">{WEBSITE_NO}</a>',
+    # Real footers link the www host too (issue 12 §8), with or without the SPA path.
+    "www prefix": f'<a href="https://www.beian.miit.gov.cn/">{WEBSITE_NO}</a>',
+    "www, http, no slash": f'<a href="http://www.beian.miit.gov.cn">{WEBSITE_NO}</a>',
+    "www with spa path": f'<a href="https://www.beian.miit.gov.cn/#/Integrated/index">{WEBSITE_NO}</a>',
+    "www upper case": f'<a href="HTTP://WWW.BEIAN.MIIT.GOV.CN/#/Integrated/index">{WEBSITE_NO}</a>',
     "onclick window.open": f"<a href='javascript:;' onclick=\"window.open('https://beian.miit"
                            f".gov.cn/')\">{WEBSITE_NO}</a>",
     "javascript href": f"<a href=\"javascript:window.open('http://beian.miit.gov.cn')\">"
@@ -174,7 +179,8 @@ NO_LINK = {
     "no link": f"<p>{WEBSITE_NO}</p>",
     "lookalike host": f'<a href="https://beian.miit.gov.cn.example.com/">{WEBSITE_NO}</a>',
     "userinfo trick": f'<a href="https://beian.miit.gov.cn@evil.example/">{WEBSITE_NO}</a>',
-    "www prefix": f'<a href="https://www.beian.miit.gov.cn/">{WEBSITE_NO}</a>',
+    "www lookalike": f'<a href="https://www.beian.miit.gov.cn.example.com/">{WEBSITE_NO}</a>',
+    "www.www prefix": f'<a href="https://www.www.beian.miit.gov.cn/">{WEBSITE_NO}</a>',
     "host only in text": f"<p>{WEBSITE_NO} beian.miit.gov.cn</p>",
     "javascript href": f'<a href="javascript:void(0)">{WEBSITE_NO}</a>',
     "onclick elsewhere": f"<a href='#' onclick=\"window.open('https://www.miitbeian.gov.cn/')\">"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from beiandesk.domain.errors import DomainError, Forbidden, InvalidTransition
@@ -27,11 +27,13 @@ from beiandesk.domain.model import (
 from beiandesk.domain.precheck import personal_principal_rule
 from beiandesk.domain.problems import Problem
 from beiandesk.domain.states import EDITABLE, LABELS, ChangeState, can_transition
+from beiandesk.domain.timeline import call_message, edited_message, join_reasons
 from beiandesk.domain.workdays import FIRST_REVIEW_WORKING_DAYS, add_working_days
 
 S = ChangeState
 
-#: A missed call is retried about one hour later (Tencent first-review practice, research §(b) 10).
+#: A missed call is retried about one hour later (Tencent first-review practice, research §(b) 10);
+#: ``CALL_RETRY_S`` sets it (api.md §Flow rules made precise), the services pass it in.
 CALL_RETRY_AFTER = timedelta(hours=1)
 #: The second missed call rejects the order as unreachable.
 MAX_MISSED_CALLS = 2
@@ -90,22 +92,32 @@ def ensure_editable(order: ChangeOrder) -> None:
         raise DomainError("not_editable", f"变更单当前状态为「{LABELS[order.state]}」，不能修改。", status=409)
 
 
+def edited_fields(before: WebsiteInfo, after: WebsiteInfo) -> list[str]:
+    """The fields one save changes (not the whole difference from the filed record)."""
+    old, new = before.to_dict(), after.to_dict()
+    return [k for k in ("name", "domains", "home_url", "content_categories", "principal", "resource")
+            if old[k] != new[k]]
+
+
 def apply_edit(order: ChangeOrder, proposed: WebsiteInfo, problems: Sequence[Problem],
-               actor: str, now: datetime) -> None:
-    """Save an edited proposal. Edit-time errors (``edit_problems``) refuse the whole save."""
+               actor: str, now: datetime) -> bool:
+    """Save an edited proposal. Edit-time errors (``edit_problems``) refuse the whole save.
+
+    A save that changes nothing is no change at all: the version stays (so the client's ETag
+    still holds) and no event is written. Returns whether anything changed.
+    """
     ensure_editable(order)
     errors = [p for p in problems if p.is_error]
     if errors:
         raise DomainError(errors[0].code, errors[0].message, problems=errors)
+    fields = edited_fields(order.proposed, proposed)
+    if not fields:
+        return False
     order.proposed = proposed
     order.version += 1
     order.updated_at = now
-    changed = order.changed_fields()
-    event(order, "edited", actor, "保存网站信息" + (f"（变更：{'、'.join(_FIELD_LABELS[f] for f in changed)}）" if changed else ""), now)
-
-
-_FIELD_LABELS = {"name": "网站名称", "domains": "域名", "home_url": "首页地址",
-                 "content_categories": "服务内容", "principal": "网站负责人", "resource": "接入资源"}
+    event(order, "edited", actor, edited_message(fields), now, fields=fields)
+    return True
 
 
 def principal_rule(subject: Subject, current: WebsiteInfo, proposed: WebsiteInfo) -> list[Problem]:
@@ -123,11 +135,15 @@ def submit(order: ChangeOrder, accept_terms: bool, accept_privacy: bool, terms_v
         raise DomainError("precheck_failed",
                           f"预检发现 {len(precheck_errors)} 个问题，修正后才能提交。",
                           problems=list(precheck_errors))
+    if not order.changed_fields():  # api.md §Flow rules made precise
+        raise DomainError("no_changes", "变更后的信息与已备案信息完全相同，没有需要提交的变更。请先修改网站信息。",
+                          status=409)
     order.consent_at = now
     order.consent_version = terms_version
     order.submitted_at = now
     order.due_at = add_working_days(now, FIRST_REVIEW_WORKING_DAYS)
     order.next_call_at = None
+    order.round += 1  # a fresh round of calls: the stored calls of earlier rounds never count again
     order.calls = []
     order.reasons = []
     order.review_passed_at = None
@@ -145,29 +161,46 @@ def withdraw(order: ChangeOrder, actor: str, now: datetime) -> None:
 
 
 def _in_first_review(order: ChangeOrder) -> None:
-    if order.state != S.provider_review or order.review_passed_at is not None:
+    if order.review_passed_at is not None and order.state == S.provider_review:
+        raise DomainError("not_in_review", "该变更单的初审已经通过，正在提交管局，不能再操作。", status=409)
+    if order.state != S.provider_review:
         raise DomainError("not_in_review", f"变更单当前状态为「{LABELS[order.state]}」，不在初审中。", status=409)
 
 
-def record_call(order: ChangeOrder, outcome: str, note: str, reviewer: str, now: datetime) -> None:
+def _cst(at: datetime) -> str:
+    return at.astimezone(timezone(timedelta(hours=8))).strftime("%H:%M")
+
+
+def record_call(order: ChangeOrder, outcome: str, note: str, reviewer: str, now: datetime,
+                retry_after: timedelta = CALL_RETRY_AFTER) -> None:
     """Step 5: the reviewer phones the applicant. A miss makes a second call due about one hour
-    later; a second miss rejects the order (reason ``applicant_unreachable``)."""
+    later (``retry_after``); a second miss before then is refused (``call_too_early``), a second
+    miss after it rejects the order (reason ``applicant_unreachable``). Only the current
+    round's calls count (``ChangeOrder.round``). The note is internal: it is kept in the call
+    and the event's ``data``, never in the message the applicant reads."""
     _in_first_review(order)
-    order.calls.append(Call(at=now, outcome=outcome, note=note, reviewer=reviewer))
+    missed = sum(1 for c in order.calls if c.outcome == "unreachable")
+    if outcome != "reached" and missed and order.next_call_at is not None and now < order.next_call_at:
+        raise DomainError(
+            "call_too_early",
+            f"上次未接通后须间隔约 {round(retry_after.total_seconds() / 60)} 分钟再次致电："
+            f"请于 {_cst(order.next_call_at)}（北京时间）之后再拨打并记录。",
+            status=409)
+    order.calls.append(Call(at=now, outcome=outcome, note=note, reviewer=reviewer, round=order.round))
     order.version += 1
     order.updated_at = now
+    notes = {"note": note} if note else {}
     if outcome == "reached":
         order.next_call_at = None
-        event(order, "call", reviewer, "审核专员电话联系：已接通" + (f"（{note}）" if note else ""), now, outcome=outcome)
+        event(order, "call", reviewer, call_message("reached", False, False), now, outcome=outcome, **notes)
         return
-    missed = sum(1 for c in order.calls if c.outcome == "unreachable")
+    missed += 1
     if missed < MAX_MISSED_CALLS:
-        order.next_call_at = now + CALL_RETRY_AFTER
-        event(order, "call", reviewer,
-              "审核专员电话联系：未接通，将于约 1 小时后再次致电" + (f"（{note}）" if note else ""), now,
-              outcome=outcome, next_call_at=order.next_call_at.isoformat())
+        order.next_call_at = now + retry_after
+        event(order, "call", reviewer, call_message(outcome, True, False), now,
+              outcome=outcome, next_call_at=order.next_call_at.isoformat(), **notes)
         return
-    event(order, "call", reviewer, "审核专员电话联系：再次未接通", now, outcome=outcome)
+    event(order, "call", reviewer, call_message(outcome, False, True), now, outcome=outcome, **notes)
     order.next_call_at = None
     order.reasons = [Reason("applicant_unreachable", "两次电话均未接通，无法与申请人取得联系。请保持电话畅通后重新提交。")]
     transition(order, S.provider_rejected, reviewer, now, "初审驳回：申请人电话无法接通",
@@ -184,7 +217,40 @@ def approve_first_review(order: ChangeOrder, note: str, reviewer: str, now: date
     order.next_call_at = None
     order.version += 1
     order.updated_at = now
-    event(order, "provider_approved", reviewer, "初审通过，正在提交管局" + (f"（{note}）" if note else ""), now)
+    event(order, "provider_approved", reviewer, "初审通过，正在提交管局", now, **({"note": note} if note else {}))
+
+
+#: Codes a reviewer's action gets when the order is no longer where the reviewer saw it.
+STALE_CODES = frozenset({"not_in_review", "not_returned"})
+#: Events that decide where an order is, with what they did (for "who moved it" messages).
+_DECISIONS = {
+    "provider_approved": "初审已通过", "provider_rejected": "初审已驳回", "withdrawn": "申请人已撤回",
+    "resend_requested": "已重新提交管局", "authority_submitted": "已提交管局",
+    "authority_review": "管局审核中", "authority_returned": "管局已退回", "authority_rejected": "管局已驳回",
+    "approved": "管局已通过",
+}
+_NOT_STAFF = ("system", "authority")
+
+
+def moved_under(order: ChangeOrder, events: Sequence[Event], reviewer: str, error: DomainError) -> DomainError:
+    """The refusal a reviewer reads when another person (or the authority) moved the order
+    after the reviewer's page was drawn: who did what, not a contradictory state message.
+
+    ``error`` (the plain refusal) is kept when no decision explains it (e.g. a draft).
+    """
+    last = next((e for e in reversed(events) if e.kind in _DECISIONS), None)
+    if last is None or last.kind == "submitted":
+        return error
+    what = _DECISIONS[last.kind]
+    if last.kind == "withdrawn":
+        message = "申请人已撤回该变更单，无需再审核。"
+    elif last.actor == reviewer:
+        message = f"您已处理过该变更单（{what}），无需重复操作。"
+    elif last.actor in _NOT_STAFF:
+        message = f"该变更单已由管局或系统处理（{what}，当前状态：{LABELS[order.state]}）。"
+    else:
+        message = f"该变更单已被其他审核专员处理（{last.actor}：{what}），请刷新页面查看最新状态。"
+    return DomainError(error.code, message, status=409)
 
 
 def reject(order: ChangeOrder, reasons: Sequence[Reason], reviewer: str, now: datetime) -> None:
@@ -199,7 +265,7 @@ def reject(order: ChangeOrder, reasons: Sequence[Reason], reviewer: str, now: da
     order.next_call_at = None
     order.version += 1
     transition(order, S.provider_rejected, reviewer, now,
-               "初审驳回：" + "；".join(r.message for r in reasons),
+               "初审驳回：" + join_reasons(r.message for r in reasons),
                kind="provider_rejected", reasons=[r.to_dict() for r in reasons])
 
 
@@ -250,7 +316,7 @@ def authority_update(order: ChangeOrder, state: str, reason: str | None, reasons
         order.reasons = [Reason("authority_rejected", r) for r in reasons] or [
             Reason("authority_rejected", "管局审核未通过")]
         transition(order, target, actor, now,
-                   "管局驳回：" + "；".join(r.message for r in order.reasons),
+                   "管局驳回：" + join_reasons(r.message for r in order.reasons),
                    kind="authority_rejected", reasons=[r.to_dict() for r in order.reasons])
     else:
         order.authority_reason = reason

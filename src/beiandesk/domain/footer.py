@@ -27,7 +27,9 @@ Decisions (documented in the module so reviewers can change them in one place):
   website number of that subject is accepted.
 * The link may be anywhere on the page (most footers wrap the number; the 管局 is not seen to
   require more): an ``<a>``/``<area>`` ``href`` (or a script link: ``javascript:``/``onclick``
-  opening the URL) whose host is exactly ``beian.miit.gov.cn``, http or https, any path.
+  opening the URL) whose host is exactly ``beian.miit.gov.cn`` or ``www.beian.miit.gov.cn``
+  (both serve the MIIT filing system and real footers use both, e.g.
+  ``https://www.beian.miit.gov.cn/#/Integrated/index``), http or https, any path.
   ``miitbeian.gov.cn`` does not count.
 """
 
@@ -51,6 +53,8 @@ ICP_PROVINCE_ABBREVIATIONS: tuple[str, ...] = tuple(
 
 #: The MIIT filing system the footer must link to, and the obsolete host that no longer counts.
 MIIT_HOST = "beian.miit.gov.cn"
+#: Hosts a footer link may name: the MIIT system answers on both.
+MIIT_HOSTS = frozenset({MIIT_HOST, "www." + MIIT_HOST})
 MIIT_URL = "https://beian.miit.gov.cn"
 OBSOLETE_MIIT_HOST = "miitbeian.gov.cn"
 
@@ -196,7 +200,7 @@ def _link_host(href: str) -> str | None:
 
 
 def has_miit_link(hrefs: list[str]) -> bool:
-    return any(_link_host(h) == MIIT_HOST for h in hrefs)
+    return any(_link_host(h) in MIIT_HOSTS for h in hrefs)
 
 
 def _has_obsolete_link(hrefs: list[str]) -> bool:

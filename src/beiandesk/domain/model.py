@@ -226,8 +226,11 @@ class Event:
 class Call:
     at: datetime
     outcome: str  # "reached" | "unreachable"
-    note: str
+    note: str  # internal: reviewers see it, the applicant never does
     reviewer: str
+    #: The submission round the call belongs to (``ChangeOrder.round``); a resubmission starts
+    #: a fresh round, so an earlier round's calls never count again.
+    round: int = 0
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,8 @@ class ChangeOrder:
     authority_reason: str | None = None
     sms_deadline: datetime | None = None
     review_passed_at: datetime | None = None
+    #: How many times the order was submitted; ``calls`` holds the current round's calls only.
+    round: int = 0
     new_events: list[Event] = field(default_factory=list)
 
     def changed_fields(self) -> list[str]:

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from beiandesk.domain import auth_codes, identity
 from beiandesk.domain.domain_facts import check_domains
 from beiandesk.domain.domains import check_domains_edit
+from beiandesk.domain.home_url import check_home_url
 from beiandesk.domain.materials import MaterialContext, check_materials
 from beiandesk.domain.model import (
     DomainFacts,
@@ -57,6 +58,9 @@ class PrecheckInput:
     mobiles_of_other_subjects: frozenset[str] = frozenset()
     auth_code_context: AuthCodeContext | None = None
     site_problems: Sequence[Problem] = ()
+    #: A change order must name its home page (the footer is checked there); a draft file for
+    #: ``check-draft`` may leave it out, since the footer cannot be fetched offline anyway.
+    home_url_required: bool = False
 
 
 def run_precheck(inp: PrecheckInput) -> list[Problem]:
@@ -67,6 +71,8 @@ def run_precheck(inp: PrecheckInput) -> list[Problem]:
     problems += check_website_principal(inp)
     problems += _domains(inp)
     problems += check_website_name(inp.proposed.name, inp.subject)
+    if inp.home_url_required or inp.proposed.home_url.strip():
+        problems += check_home_url(inp.proposed.home_url, inp.proposed.domains)
     problems += check_content_categories(
         inp.proposed.content_categories,
         inp.subject,

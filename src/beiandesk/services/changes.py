@@ -6,31 +6,25 @@ import logging
 from typing import Any
 
 from beiandesk.domain import change as rules
+from beiandesk.domain import timeline
 from beiandesk.domain.domains import check_domains_edit
-from beiandesk.domain.errors import DomainError, Forbidden, NotFound, VersionConflict
+from beiandesk.domain.errors import DomainError, NotFound, VersionConflict
+from beiandesk.domain.home_url import check_home_url
 from beiandesk.domain.identity import check_principal
 from beiandesk.domain.masking import mask_id_number, mask_mobile
 from beiandesk.domain.model import Account, ChangeOrder, Event, Subject, WebsiteInfo
 from beiandesk.domain.problems import Problem
 from beiandesk.services import notify
+from beiandesk.services.access import load_own, load_visible
 from beiandesk.services.deps import Deps
+from beiandesk.services.precheck import precheck_order
+
+__all__ = ["load_own", "load_visible"]  # re-exported: older callers import the loaders from here
 
 log = logging.getLogger(__name__)
 
-
-def load_visible(uow: Any, actor: Account, change_id: int) -> ChangeOrder:
-    """An applicant sees only its own orders (others' are 404); staff see all."""
-    order = uow.changes.get(change_id)
-    if order is None or (not actor.is_staff and order.account_id != actor.id):
-        raise NotFound("变更单")
-    return order
-
-
-def load_own(uow: Any, actor: Account, change_id: int) -> ChangeOrder:
-    order = load_visible(uow, actor, change_id)
-    if order.account_id != actor.id:
-        raise Forbidden("只有提交该变更单的申请人可以修改它。")
-    return order
+#: ``If-Match: *`` — the client asks to save whatever the current version is (RFC 9110 §13.1.1).
+ANY_VERSION = "*"
 
 
 def open_change(d: Deps, actor: Account, website_id: int) -> ChangeOrder:
@@ -80,18 +74,28 @@ def edit_problems(subject: Subject, current: WebsiteInfo, proposed: WebsiteInfo)
     problems += check_domains_edit(current.domains, proposed.domains)
     if proposed.principal.to_dict() != current.principal.to_dict():
         problems += check_principal(proposed.principal, "proposed.principal")
+    if proposed.home_url != current.home_url or proposed.domains != current.domains:
+        problems += check_home_url(proposed.home_url, proposed.domains)
     return problems
 
 
 def update_change(d: Deps, actor: Account, change_id: int, patch: dict[str, Any],
-                  if_match: int | None) -> ChangeOrder:
+                  if_match: int | str | None) -> ChangeOrder:
+    """Save a partial ``proposed``. ``if_match`` is the version the client edited (``*``: any);
+    without one the save is refused (428 ``precondition_required``), so two people editing the
+    same order can never overwrite each other unknowingly. A save that changes nothing keeps
+    the version and writes no event."""
     now = d.clock.now()
     unknown = set(patch) - rules.EDITABLE_FIELDS
     if unknown:
         raise DomainError("invalid_request", f"不能修改这些字段：{'、'.join(sorted(unknown))}。")
     with d.uow() as uow:
-        order = load_own(uow, actor, change_id)
-        if if_match is not None and if_match != order.version:
+        order = load_own(uow, actor, change_id)  # someone else's order is 404/403 first, as everywhere
+        if if_match is None:
+            raise DomainError("precondition_required",
+                              "保存时须带上所编辑的版本（If-Match 请求头，取自上次读取时的 ETag），以免覆盖他人的修改。",
+                              status=428)
+        if if_match != ANY_VERSION and if_match != order.version:
             raise VersionConflict(order.version)
         rules.ensure_editable(order)
         try:
@@ -99,21 +103,23 @@ def update_change(d: Deps, actor: Account, change_id: int, patch: dict[str, Any]
         except (ValueError, TypeError) as exc:
             raise DomainError("invalid_request", f"网站信息格式不正确：{exc}") from exc
         subject = uow.subjects.get(order.subject_id)
-        rules.apply_edit(order, proposed, edit_problems(subject, order.current, proposed),
-                         actor.username, now)
-        uow.changes.save(order)
-        uow.commit()
+        if rules.apply_edit(order, proposed, edit_problems(subject, order.current, proposed),
+                            actor.username, now):
+            uow.changes.save(order)
+            uow.commit()
     return order
 
 
 def events(d: Deps, actor: Account, change_id: int) -> list[Event]:
+    """The timeline as its reader may see it (``domain.timeline.readable``): saves folded,
+    and for the applicant without the reviewers' internal notes."""
     with d.uow(readonly=True) as uow:
         load_visible(uow, actor, change_id)
-        return uow.changes.events(change_id)
+        stored = uow.changes.events(change_id)
+    return timeline.readable(stored, staff=actor.is_staff)
 
 
 def submit(d: Deps, actor: Account, change_id: int, accept_terms: bool, accept_privacy: bool) -> ChangeOrder:
-    from beiandesk.services.precheck import precheck_order
     with d.uow(readonly=True) as uow:
         order = load_own(uow, actor, change_id)
         rules.ensure_editable(order)

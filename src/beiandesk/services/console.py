@@ -21,7 +21,8 @@ from beiandesk.domain.model import Account, ChangeOrder, Subject, SubjectKind
 from beiandesk.domain.precheck import PrecheckInput, run_precheck
 from beiandesk.domain.problems import Problem, error
 from beiandesk.domain.states import ChangeState, can_transition
-from beiandesk.services.changes import load_own, unmask, edit_problems, load_visible
+from beiandesk.services.access import load_own, load_visible
+from beiandesk.services.changes import edit_problems, unmask
 from beiandesk.services.deps import Deps
 from beiandesk.services.precheck import china_today, domain_facts
 
@@ -57,6 +58,7 @@ def draft_problems(d: Deps, actor: Account, change_id: int, patch: dict[str, Any
         account_enterprise_verified=account.enterprise_verified if account else None,
         materials=uploaded,
         mobiles_of_other_subjects=frozenset({normalize_mobile(mobile)}) if others else frozenset(),
+        home_url_required=True,
     )
     problems = edit_problems(subject, order.current, proposed) + run_precheck(inp)
     seen: set[tuple[str, str | None]] = set()

@@ -9,7 +9,8 @@ from beiandesk.domain import change as rules
 from beiandesk.domain.errors import DomainError, NotFound
 from beiandesk.domain.materials_files import check_material
 from beiandesk.domain.model import Account
-from beiandesk.services.changes import load_own, load_visible
+from beiandesk.domain.timeline import material_label
+from beiandesk.services.access import load_own, load_visible
 from beiandesk.services.deps import Deps
 from beiandesk.services.ports import VerificationResult
 
@@ -28,7 +29,8 @@ def upload_material(d: Deps, actor: Account, change_id: int, kind: str, filename
         safe_name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
         material = uow.changes.add_material(change_id, kind, safe_name, content_type or "", len(data),
                                             key, actor.username, now)
-        rules.event(order, "material_uploaded", actor.username, f"上传材料：{kind}", now, material_kind=kind)
+        rules.event(order, "material_uploaded", actor.username, f"上传材料：{material_label(kind)}", now,
+                    material_kind=kind)
         uow.changes.save(order)
         uow.commit()
     return material
@@ -64,9 +66,11 @@ def delete_material(d: Deps, actor: Account, change_id: int, material_id: int) -
     with d.uow() as uow:
         order = load_own(uow, actor, change_id)
         rules.ensure_editable(order)
-        if not uow.changes.delete_material(change_id, material_id):
+        gone = next((m for m in uow.changes.materials(change_id) if m.id == material_id), None)
+        if gone is None or not uow.changes.delete_material(change_id, material_id):
             raise NotFound("材料")
-        rules.event(order, "material_deleted", actor.username, f"删除材料 #{material_id}", now)
+        rules.event(order, "material_deleted", actor.username, f"删除材料：{material_label(gone.kind)}", now,
+                    material_kind=gone.kind, material_id=material_id)
         uow.changes.save(order)
         uow.commit()
 

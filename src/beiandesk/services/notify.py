@@ -14,6 +14,7 @@ from typing import Any
 from beiandesk.domain.masking import mask_mobile
 from beiandesk.domain.model import ChangeOrder
 from beiandesk.domain.states import LABELS
+from beiandesk.domain.timeline import join_reasons
 from beiandesk.services.deps import Deps
 
 _SUBJECTS = {
@@ -30,7 +31,7 @@ _SUBJECTS = {
 
 
 def _body(kind: str, order: ChangeOrder, site: str, extra: dict[str, Any]) -> str:
-    reasons = "；".join(r.message for r in order.reasons)
+    reasons = join_reasons(r.message for r in order.reasons)
     lines = {
         "received": f"您对网站「{site}」的变更申请已提交。接入商审核专员将在 2 个工作日内电话联系您并完成初审，请保持电话畅通。",
         "resubmitted": f"您对网站「{site}」的变更申请已重新提交，接入商将在 2 个工作日内完成初审，请保持电话畅通。",

@@ -14,7 +14,7 @@ from beiandesk.domain.identity import normalize_mobile
 from beiandesk.domain.model import Account, ChangeOrder, DomainFacts
 from beiandesk.domain.precheck import PrecheckInput, run_precheck
 from beiandesk.domain.problems import Problem
-from beiandesk.services.changes import load_visible
+from beiandesk.services.access import load_visible
 from beiandesk.services import inventory
 from beiandesk.services.deps import Deps
 
@@ -91,6 +91,7 @@ def precheck_order(d: Deps, uow: Any, order: ChangeOrder) -> list[Problem]:
         verification_passed=uow.changes.has_passing_verification(order.id),
         mobiles_of_other_subjects=frozenset({normalize_mobile(principal_mobile)}) if others else frozenset(),
         site_problems=site_problems(d, order.proposed.home_url, website.filing_number if website else "", now),
+        home_url_required=True,
     )
     return run_precheck(inp) + resource_problems
 

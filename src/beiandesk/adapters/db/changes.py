@@ -47,7 +47,7 @@ class Material:
 class ChangeRepo:
     def __init__(self, conn: Connection, cipher: DataCipher) -> None:
         self.conn, self.cipher = conn, cipher
-        self._loaded: dict[int, tuple[int, int]] = {}  # id → (version, calls) as loaded
+        self._loaded: dict[int, tuple[int, int, int]] = {}  # id → (version, round, calls) as loaded
         self._subs: list[tuple[int, list[str], str]] | None = None  # live webhooks, read once per transaction
         #: Outbox rows this transaction queued for webhooks (the worker's tick also finds them).
         self.webhook_outbox_ids: list[int] = []
@@ -61,17 +61,23 @@ class ChangeRepo:
             created_at=row.created_at, updated_at=row.updated_at, version=row.version,
             consent_version=row.consent_version, calls=calls,
             reasons=[Reason(**r) for r in (row.reasons or [])],
-            authority_ref=row.authority_ref, authority_reason=row.authority_reason,
+            authority_ref=row.authority_ref, authority_reason=row.authority_reason, round=row.round,
             **{k: getattr(row, k) for k in _DATES},
         )
-        self._loaded[row.id] = (row.version, len(calls))
+        self._loaded[row.id] = (row.version, row.round, len(calls))
         return order
 
-    def _calls(self, ids: list[int]) -> dict[int, list[Call]]:
+    def _calls(self, rows: list[Any]) -> dict[int, list[Call]]:
+        """The calls of each order's current round only: a resubmission starts afresh (api.md
+        §Flow rules made precise), so earlier rounds' calls stay stored but never count."""
         out: dict[int, list[Call]] = defaultdict(list)
-        if ids:
-            for r in self.conn.execute(select(t.calls).where(t.calls.c.change_id.in_(ids)).order_by(t.calls.c.id)):
-                out[r.change_id].append(Call(at=r.at, outcome=r.outcome, note=r.note, reviewer=r.reviewer))
+        rounds = {r.id: r.round for r in rows}
+        if rounds:
+            q = select(t.calls).where(t.calls.c.change_id.in_(list(rounds))).order_by(t.calls.c.id)
+            for r in self.conn.execute(q):
+                if r.round == rounds[r.change_id]:
+                    out[r.change_id].append(Call(at=r.at, outcome=r.outcome, note=r.note,
+                                                 reviewer=r.reviewer, round=r.round))
         return out
 
     def get(self, change_id: int, *, for_update: bool = False) -> ChangeOrder | None:
@@ -81,7 +87,7 @@ class ChangeRepo:
         row = self.conn.execute(q).first()
         if not row:
             return None
-        return self._to(row, self._calls([row.id]).get(row.id, []))
+        return self._to(row, self._calls([row]).get(row.id, []))
 
     def by_authority_ref(self, ref: str) -> ChangeOrder | None:
         row = self.conn.execute(select(t.change_orders.c.id).where(t.change_orders.c.authority_ref == ref)).first()
@@ -102,7 +108,7 @@ class ChangeRepo:
             q = q.where(c.review_passed_at.is_(None))
         q = q.order_by(c.due_at, c.id) if order_by_due else q.order_by(c.id.desc())
         rows = list(self.conn.execute(q.limit(limit).offset(offset)))
-        calls = self._calls([r.id for r in rows])
+        calls = self._calls(rows)
         return [self._to(r, calls.get(r.id, [])) for r in rows]
 
     def count_by_state(self) -> dict[str, int]:
@@ -121,7 +127,7 @@ class ChangeRepo:
             proposed_enc=self.cipher.encrypt_json(o.proposed.to_dict()),
             version=o.version, created_at=o.created_at, updated_at=o.updated_at,
             consent_version=o.consent_version, reasons=[r.to_dict() for r in o.reasons],
-            authority_ref=o.authority_ref, authority_reason=o.authority_reason,
+            authority_ref=o.authority_ref, authority_reason=o.authority_reason, round=o.round,
             **{k: getattr(o, k) for k in _DATES},
         )
 
@@ -131,15 +137,17 @@ class ChangeRepo:
             o.id = self.conn.execute(_INSERT, self._values(o)).inserted_primary_key[0]
             known_calls = 0
         else:
-            loaded_version, known_calls = self._loaded.get(o.id, (None, 0))
+            loaded_version, loaded_round, known_calls = self._loaded.get(o.id, (None, 0, 0))
+            if loaded_round != o.round:  # resubmitted: the calls held now are all new
+                known_calls = 0
             res = self.conn.execute(_SAVE, {**self._values(o), "b_id": o.id, "b_loaded": loaded_version})
             if res.rowcount != 1:
                 raise VersionConflict(self.current_version(o.id))
-        self._loaded[o.id] = (o.version, len(o.calls))
+        self._loaded[o.id] = (o.version, o.round, len(o.calls))
         new_calls = o.calls[known_calls:]
         if new_calls:
             self.conn.execute(_INSERT_CALL, [dict(change_id=o.id, at=c.at, outcome=c.outcome, note=c.note,
-                                                  reviewer=c.reviewer) for c in new_calls])
+                                                  reviewer=c.reviewer, round=c.round) for c in new_calls])
         if o.new_events:
             rows = [dict(change_id=o.id, at=e.at, kind=e.kind, from_state=e.from_state, state=e.state,
                          actor=e.actor, message=e.message, data=e.data) for e in o.new_events]

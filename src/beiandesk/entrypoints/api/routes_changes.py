@@ -23,13 +23,20 @@ router = APIRouter(prefix="/api/v1", tags=["changes"])
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
-def _json(order: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(views.change(order), status_code=status, headers={"ETag": f'"{order.version}"'})
+def _json(order: Any, status: int = 200, account: Any = None) -> JSONResponse:
+    """The order as ``account`` may read it: reviewers' notes only for staff (api.md §Flow rules)."""
+    staff = bool(account is not None and account.is_staff)
+    return JSONResponse(views.change(order, staff=staff), status_code=status,
+                        headers={"ETag": f'"{order.version}"'})
 
 
-def _if_match(value: str | None, change_id: int, d: Any, account: Any) -> int | None:
-    if value is None or value.strip() == "*":
+def _if_match(value: str | None, change_id: int, d: Any, account: Any) -> int | str | None:
+    """The version ``If-Match`` names; ``*`` for any; None when the header is missing (the
+    service then refuses with 428 ``precondition_required``)."""
+    if value is None or not value.strip():
         return None
+    if value.strip() == "*":
+        return changes.ANY_VERSION
     m = _ETAG.match(value)
     if not m:  # an entity tag we never issued can never match (RFC 9110 §13.1.1)
         raise VersionConflict(changes.get_change(d, account, change_id).version)
@@ -43,7 +50,7 @@ async def _read(upload: UploadFile, limit: int) -> bytes:
 
 @router.post("/websites/{website_id}/changes", status_code=201)
 def open_change(d: DepsDep, account: AccountDep, website_id: RowId) -> JSONResponse:
-    return _json(changes.open_change(d, account, website_id), 201)
+    return _json(changes.open_change(d, account, website_id), 201, account)
 
 
 @router.get("/changes")
@@ -51,12 +58,12 @@ def list_changes(d: DepsDep, account: AccountDep, state: str | None = None) -> l
     from beiandesk.domain.states import ChangeState
     if state is not None and state not in ChangeState.__members__:
         raise RequestValidationError([{"type": "enum", "loc": ("query", "state"), "msg": "unknown state"}])
-    return [views.change(o) for o in changes.list_changes(d, account, state)]
+    return [views.change(o, staff=account.is_staff) for o in changes.list_changes(d, account, state)]
 
 
 @router.get("/changes/{change_id}")
 def get_change(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONResponse:
-    return _json(changes.get_change(d, account, change_id))
+    return _json(changes.get_change(d, account, change_id), account=account)
 
 
 @router.patch("/changes/{change_id}")
@@ -69,7 +76,7 @@ def patch_change(d: DepsDep, account: AccountDep, change_id: RowId,
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
     expected = _if_match(if_match, change_id, d, account)
-    return _json(changes.update_change(d, account, change_id, patch.model_dump(exclude_unset=True, exclude_none=True, mode="json"), expected))
+    return _json(changes.update_change(d, account, change_id, patch.model_dump(exclude_unset=True, exclude_none=True, mode="json"), expected), account=account)
 
 
 @router.get("/changes/{change_id}/events")
@@ -86,12 +93,12 @@ def change_precheck(d: DepsDep, account: AccountDep, change_id: RowId) -> dict[s
 def submit(d: DepsDep, account: AccountDep, change_id: RowId,
            body: Annotated[SubmitBody | None, Body()] = None) -> JSONResponse:
     body = body or SubmitBody()
-    return _json(changes.submit(d, account, change_id, body.accept_terms, body.accept_privacy))
+    return _json(changes.submit(d, account, change_id, body.accept_terms, body.accept_privacy), account=account)
 
 
 @router.post("/changes/{change_id}/withdraw")
 def withdraw(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONResponse:
-    return _json(changes.withdraw(d, account, change_id))
+    return _json(changes.withdraw(d, account, change_id), account=account)
 
 
 @router.post("/changes/{change_id}/materials", status_code=201)

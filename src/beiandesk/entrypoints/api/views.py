@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from beiandesk.domain.masking import mask_id_number, mask_mobile
-from beiandesk.domain.model import ChangeOrder, Event, Principal, Subject, Website, WebsiteInfo
+from beiandesk.domain.model import Call, ChangeOrder, Event, Principal, Subject, Website, WebsiteInfo
 from beiandesk.domain.states import LABELS, STEP, STEPS
 
 
@@ -37,7 +37,15 @@ def website(w: Website) -> dict[str, Any]:
             "status": str(w.status), **info(w.info), "version": w.version}
 
 
-def change(o: ChangeOrder) -> dict[str, Any]:
+def _call(c: Call, staff: bool) -> dict[str, Any]:
+    out = {"at": _iso(c.at), "outcome": c.outcome, "reviewer": c.reviewer}
+    if staff:  # call notes are internal: reviewers see them, the applicant never does
+        out["note"] = c.note
+    return out
+
+
+def change(o: ChangeOrder, staff: bool = False) -> dict[str, Any]:
+    """The order in api.md's shape; ``calls`` are the current round's, notes only for staff."""
     return {
         "id": o.id, "website_id": o.website_id, "subject_id": o.subject_id, "state": str(o.state),
         "state_label": LABELS[o.state], "step": STEP[o.state], "steps": list(STEPS),
@@ -47,7 +55,8 @@ def change(o: ChangeOrder) -> dict[str, Any]:
         "consent": {"at": _iso(o.consent_at), "terms_version": o.consent_version} if o.consent_at else None,
         "due_at": _iso(o.due_at), "next_call_at": _iso(o.next_call_at),
         "review_passed_at": _iso(o.review_passed_at),
-        "calls": [{"at": _iso(c.at), "outcome": c.outcome, "note": c.note, "reviewer": c.reviewer} for c in o.calls],
+        "round": o.round,
+        "calls": [_call(c, staff) for c in o.calls],
         "reasons": [r.to_dict() for r in o.reasons],
         "authority_ref": o.authority_ref, "authority_reason": o.authority_reason,
         "sms_deadline": _iso(o.sms_deadline),

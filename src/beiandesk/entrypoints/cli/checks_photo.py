@@ -18,14 +18,14 @@ def check_photo(
 ) -> None:
     """核验照片/视频预检：告诉网站负责人哪些问题会导致核验被驳回。"""
     # Imported here: OpenCV loads only when this command runs, not for every CLI call.
-    from beiandesk.adapters.photo import OpenCVPhotoInspector
+    from beiandesk import bootstrap
     from beiandesk.config import Settings
 
     if not file.exists():
         raise usage_error(f"无法读取文件 {file}：文件不存在")
     if not file.is_file():
         raise usage_error(f"无法读取文件 {file}：不是普通文件")
-    inspector = OpenCVPhotoInspector(max_bytes=Settings().max_verification_bytes)
+    inspector = bootstrap.photo_inspector(Settings())
     try:
         result = inspector.inspect_file(file)
     except OSError as exc:

@@ -40,11 +40,11 @@ def check_site(
     expected = parse_filing_number(filing_number)
     if expected is None:
         raise usage_error(f"备案号格式不正确：{filing_number!r}（应形如 粤ICP备20260001号-1）")
-    # The operator's own tool: no address restriction (api.md). The server's probe is built in
-    # bootstrap with settings.probe_allow_private.
-    from beiandesk.adapters.site_probe import HttpSiteProbe
+    # The operator's own tool: no address restriction (api.md); bootstrap builds it, as it
+    # builds the server's probe (with settings.probe_allow_private).
+    from beiandesk import bootstrap
 
-    probe = HttpSiteProbe(allow_private=True, timeout_s=timeout, allow_file=True)
+    probe = bootstrap.operator_site_probe(timeout)
     problems = probe.probe(url.strip(), str(expected), field="home_url")
     emit(problems, as_json, extra={"url": url.strip(), "filing_number": str(expected)})
 

@@ -82,7 +82,7 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     settings = request.app.state.deps.settings
     base = {"user": getattr(request.state, "console_account", None), "csrf": session.csrf_token(request),
             "flash": session.pop_flash(request), "demo": settings.demo, "path": request.url.path,
-            "title": "", "nav": ""}
+            "title": "", "nav": "", "flash_targets": ()}
     html = env().get_template(name).render(**{**base, **ctx})
     return finish(request, HTMLResponse(html, status_code=status))
 

@@ -90,7 +90,7 @@ async def edit_save(request: Request, d: DepsDep, user: UserDep, change_id: int)
         try:
             await call(changes.update_change, d, user, change_id, patch, int(version) if version.isdigit() else None)
         except DomainError as exc:
-            if exc.code not in ("version_conflict",) and not exc.problems:
+            if exc.code not in ("version_conflict", "precondition_required") and not exc.problems:
                 raise
             live = await call(console.draft_problems, d, user, change_id, patch)
             seen = {(p.code, p.field) for p in exc.problems}
@@ -140,7 +140,7 @@ async def submit(request: Request, d: DepsDep, user: UserDep, change_id: int) ->
     try:
         await call(changes.submit, d, user, change_id, consent, consent)
     except DomainError as exc:
-        if exc.code not in ("consent_required", "precheck_failed"):
+        if exc.code not in ("consent_required", "precheck_failed", "no_changes"):
             raise
         return await call(_review, request, d, user, change_id, exc.status, exc.message,
                           exc.code == "consent_required", consent)

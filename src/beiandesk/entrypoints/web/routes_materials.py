@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
@@ -15,6 +17,14 @@ from beiandesk.entrypoints.web.routes_flow import order_context, staff_elsewhere
 from beiandesk.services import console, materials, precheck
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+_SLOT_ID = re.compile(r"^material-[a-z_-]{1,64}$")
+
+
+def _targets(slots: list) -> tuple[str, ...]:
+    """The sections of the materials page a message can be shown in (beside their control)."""
+    return ("verification", "materials", "material-other-upload",
+            *(f"material-{s.kind}" for s in slots if s.required or s.files))
 
 #: Served files are shown inline but can never run as a page of this site.
 #: (Chromium's PDF viewer refuses a sandboxed document, so PDFs only get the no-script policy.)
@@ -34,9 +44,10 @@ def materials_page(request: Request, d: DepsDep, user: UserDep, change_id: int) 
     if not ctx["editable"]:
         return render.redirect(request, f"/changes/{change_id}")
     problems = precheck.precheck(d, user, change_id)
+    slots = console.material_slots(d, user, change_id)
     return render.render(
         request, "materials.html", title="核验与上传资料", nav="home", step=2,
-        slots=console.material_slots(d, user, change_id),
+        slots=slots, flash_targets=_targets(slots),
         verification=materials.latest_verification(d, user, change_id),
         problems=problems, blocked=has_errors(problems), max_video_s=int(MAX_VIDEO_SECONDS),
         max_material_mb=d.settings.max_material_bytes // (1024 * 1024),
@@ -55,19 +66,22 @@ async def upload_material(request: Request, d: DepsDep, user: UserDep, change_id
     data = await form(request)
     kind = str(data.get("kind") or "")[:64]
     upload = await _file(data.get("file"), d.settings.max_material_bytes)
-    back = f"/changes/{change_id}/materials#material-{kind}"
+    # A refusal is shown in the section of the form that was used (the 其他材料 form has its own),
+    # and the page opens at that message: a banner at the top would be out of sight.
+    slot = str(data.get("slot") or "")
+    failed_at = slot if _SLOT_ID.match(slot) else f"material-{kind}"
     if upload is None or not upload[1]:
-        session.flash(request, "请先选择要上传的文件。", "error")
-        return render.redirect(request, back)
+        session.flash(request, "请先选择要上传的文件。", "error", target=failed_at)
+        return render.redirect(request, f"/changes/{change_id}/materials#{failed_at}")
     try:
         await call(materials.upload_material, d, user, change_id, kind, upload[0], upload[1])
     except DomainError as exc:
         if exc.status >= 500 or exc.code in ("not_found", "forbidden"):
             raise
-        session.flash(request, f"「{upload[0]}」未能上传：{exc.message}", "error")
-        return render.redirect(request, back)
-    session.flash(request, f"已上传「{upload[0]}」。")
-    return render.redirect(request, back)
+        session.flash(request, f"「{upload[0]}」未能上传：{exc.message}", "error", target=failed_at)
+        return render.redirect(request, f"/changes/{change_id}/materials#{failed_at}")
+    session.flash(request, f"已上传「{upload[0]}」。", target=f"material-{kind}")
+    return render.redirect(request, f"/changes/{change_id}/materials#material-{kind}")
 
 
 @router.post("/changes/{change_id}/materials/done")
@@ -82,7 +96,7 @@ async def delete_material(request: Request, d: DepsDep, user: UserDep, change_id
                           material_id: int) -> Response:
     await form(request)
     await call(materials.delete_material, d, user, change_id, material_id)
-    session.flash(request, "材料已删除。")
+    session.flash(request, "材料已删除。", target="materials")
     return render.redirect(request, f"/changes/{change_id}/materials#materials")
 
 
@@ -99,19 +113,19 @@ async def upload_verification(request: Request, d: DepsDep, user: UserDep, chang
     upload = await _file(data.get("file"), d.settings.max_verification_bytes)
     back = f"/changes/{change_id}/materials#verification"
     if upload is None or not upload[1]:
-        session.flash(request, "请先选择核验照片或视频。", "error")
+        session.flash(request, "请先选择核验照片或视频。", "error", target="verification")
         return render.redirect(request, back)
     try:
         result = await call(materials.upload_verification, d, user, change_id, upload[0], upload[1])
     except DomainError as exc:
         if exc.code in ("not_found", "forbidden", "not_editable"):
             raise
-        session.flash(request, f"核验文件未能处理：{exc.message}", "error")
+        session.flash(request, f"核验文件未能处理：{exc.message}", "error", target="verification")
         return render.redirect(request, back)
     if result.passed:
-        session.flash(request, "核验照片预检通过。")
+        session.flash(request, "核验照片预检通过。", target="verification")
     else:
-        session.flash(request, "核验照片未通过预检，请按提示重新拍摄后上传。", "error")
+        session.flash(request, "核验照片未通过预检，请按提示重新拍摄后上传。", "error", target="verification")
     return render.redirect(request, back)
 
 

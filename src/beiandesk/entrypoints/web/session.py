@@ -112,10 +112,17 @@ def token(request: Request) -> str | None:
     return tok if isinstance(tok, str) else None
 
 
-def flash(request: Request, text: str, level: str = "ok", items: list[str] | None = None) -> None:
-    """A message shown once, on the next page rendered (after a redirect)."""
+def flash(request: Request, text: str, level: str = "ok", items: list[str] | None = None,
+          target: str | None = None) -> None:
+    """A message shown once, on the next page rendered (after a redirect).
+
+    ``target`` names the page section (its element id) whose control caused the message: the
+    page shows the message there, beside that control, instead of at the top (where a person
+    who was sent down to the section would never see it).
+    """
     get(request)["flash"] = {"level": level, "text": text[:FLASH_CHARS],
-                             "items": [i[:FLASH_CHARS] for i in (items or [])[:FLASH_ITEMS]]}
+                             "items": [i[:FLASH_CHARS] for i in (items or [])[:FLASH_ITEMS]],
+                             "target": target}
     _dirty(request)
 
 

@@ -2,7 +2,9 @@
    - file inputs in [data-dropzone] accept drag and drop and show a preview before upload;
    - 「更多操作」 folds a website's actions into a disclosure button;
    - upload forms say they are working (a photo check takes a few seconds);
-   - [data-back] links go back in history when there is one. */
+   - [data-back] links go back in history when there is one;
+   - a message shown beside the control that caused it ([data-flash-focus]) is scrolled into
+     view and focused, so it is seen (and read out) right after the page loads. */
 (function () {
   "use strict";
 
@@ -84,7 +86,13 @@
     });
   }
 
+  function showFlash(box) {
+    box.scrollIntoView({block: "center"});
+    box.focus({preventScroll: true});
+  }
+
   function init() {
+    document.querySelectorAll("[data-flash-focus]").forEach(showFlash);
     document.querySelectorAll("[data-menu]").forEach(wireMenu);
     document.querySelectorAll("[data-dropzone]").forEach(wireDropzone);
     document.querySelectorAll("form[data-upload]").forEach(wireUpload);
