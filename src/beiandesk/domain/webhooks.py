@@ -8,6 +8,7 @@ receiver that gets a repeat (a retry after a lost answer) can drop it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,22 +22,28 @@ EVENT_KINDS: frozenset[str] = frozenset({
     "withdrawn", "call", "call_reminder", "overdue", "contact_viewed", "provider_approved",
     "provider_rejected", "resend_requested", "authority_retry", "authority_submitted",
     "sms_reminder", "authority_review", "authority_returned", "authority_rejected", "approved",
-    "state_changed",
+    "state_changed", "claim", "release", "identity_viewed", "expiry_warned", "expired",
 })
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Subscribe to every kind (also the ones added later).
 ALL = "*"
 MAX_URL, MIN_SECRET, MAX_SECRET = 2000, 16, 256
 
 
 def check_events(events: Sequence[str]) -> list[str]:
-    """The subscribed kinds, de-duplicated in the given order; refuses unknown ones."""
+    """The subscribed kinds, de-duplicated in the given order.
+
+    Any well-formed kind is accepted (the timeline gains kinds as beiandesk grows, and a
+    subscription may name one before it first occurs); ``EVENT_KINDS`` lists today's for hints.
+    """
     kinds = list(dict.fromkeys(e.strip() for e in events if e and e.strip()))
     if not kinds:
         raise DomainError("webhook_events_invalid", "请至少订阅一种事件（events，* 表示全部）。")
-    unknown = [k for k in kinds if k != ALL and k not in EVENT_KINDS]
-    if unknown:
+    bad = [k for k in kinds if k != ALL and not _KIND.match(k)]
+    if bad:
         raise DomainError("webhook_events_invalid",
-                          f"未知的事件类型：{'、'.join(unknown)}。可选：* 或 {'、'.join(sorted(EVENT_KINDS))}。")
+                          f"事件类型格式不正确：{'、'.join(bad)}。事件类型为办理记录的 kind（小写字母、数字和下划线），"
+                          f"例如 {'、'.join(sorted(EVENT_KINDS)[:4])}；* 表示全部。")
     return [ALL] if ALL in kinds else kinds
 
 

@@ -25,7 +25,7 @@ class WebhookBody(Strict):
     secret: Annotated[str, Field(min_length=1, max_length=rules.MAX_SECRET,
                                  description=f"签名密钥（{rules.MIN_SECRET}–{rules.MAX_SECRET} 个字符）")]
     events: Annotated[list[Annotated[str, Field(max_length=40)]], Field(
-        min_length=1, max_length=40, description="订阅的事件类型（办理记录的 kind）；* 表示全部",
+        max_length=40, description="订阅的事件类型（办理记录的 kind）；* 表示全部",
         examples=[["authority_submitted", "approved", "authority_rejected"]])]
 
 
