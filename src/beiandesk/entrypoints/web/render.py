@@ -62,6 +62,17 @@ def _value(v: Any) -> str:
     return VALUE_LABELS.get(str(v), str(v))
 
 
+#: The admin's pages, one row under the header (scrolls sideways on a phone instead of wrapping).
+ADMIN_LINKS = (
+    ("accounts", "/admin/accounts", "账号管理"),
+    ("imports", "/admin/imports", "导入记录"),
+    ("admin", "/admin", "通知与任务"),
+    ("webhooks", "/admin/webhooks", "网络钩子"),
+    ("reports", "/admin/reports", "运营报表"),
+    ("audit", "/admin/audit", "审计日志"),
+)
+
+
 @lru_cache(maxsize=1)
 def env() -> Environment:
     e = Environment(loader=PackageLoader("beiandesk.entrypoints.web", "templates"),
@@ -74,7 +85,7 @@ def env() -> Environment:
                      principal_labels=PRINCIPAL_LABELS, resource_labels=RESOURCE_LABELS,
                      authority_reasons=AUTHORITY_REASONS,
                      material_labels={**MATERIAL_KINDS, **{r.kind: r.label for r in material_rules()}}, first_review_days=FIRST_REVIEW_WORKING_DAYS,
-                     version=__version__)
+                     version=__version__, admin_links=ADMIN_LINKS)
     return e
 
 
