@@ -1,0 +1,137 @@
+"""Security and reliability findings of issue 12, each pinned by a test that failed before its fix.
+
+- ``/metrics`` answered anyone (orders by state, outbox counts, per-route counts).
+- JSON bodies were capped at 64 MiB only and parsed before the bearer check: an anonymous 62 MB
+  PATCH froze the server for seconds before its 401, and every extra key became an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.conftest import login
+from tests.e2e.test_api_records import ids  # noqa: F401 - the demo records' ids
+
+
+# ---------------------------------------------------------------- /metrics
+
+def test_metrics_refuse_anonymous_and_applicants(client) -> None:
+    r = client.get("/metrics")
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    assert "beiandesk_change_orders" not in r.text
+    r = client.get("/metrics", headers=login(client, "demo-personal"))
+    assert r.status_code == 403
+    r = client.get("/metrics", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401
+
+
+def test_metrics_for_admins_and_the_metrics_token(client, app) -> None:
+    r = client.get("/metrics", headers=login(client, "demo-admin"))
+    assert r.status_code == 200 and "beiandesk_change_orders" in r.text
+    app.settings.metrics_token = "scrape-token-0123456789"
+    r = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"})
+    assert r.status_code == 200 and "beiandesk_http_requests_total" in r.text
+    r = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-wrong"})
+    assert r.status_code == 401
+
+
+# ---------------------------------------------------------------- JSON bodies
+
+def _asgi_request(asgi: Any, method: str, path: str, body: bytes, headers: dict[str, str],
+                  chunk: int = 64 * 1024) -> tuple[int, dict[str, str], bytes, int]:
+    """Drive the ASGI app directly; report how many body bytes the app pulled from the client."""
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw_headers.append((b"content-length", str(len(body)).encode()))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "headers": raw_headers, "client": ("127.0.0.1", 5000),
+             "server": ("testserver", 80)}
+    state = {"sent": 0}
+    out: dict[str, Any] = {"status": None, "headers": {}, "body": b""}
+
+    async def receive() -> dict:
+        start = state["sent"]
+        if start >= len(body):
+            await asyncio.sleep(0)
+            return {"type": "http.disconnect"}
+        piece = body[start:start + chunk]
+        state["sent"] = start + len(piece)
+        return {"type": "http.request", "body": piece, "more_body": state["sent"] < len(body)}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            out["status"] = message["status"]
+            out["headers"] = {k.decode(): v.decode() for k, v in message.get("headers", [])}
+        elif message["type"] == "http.response.body":
+            out["body"] += message.get("body", b"")
+
+    asyncio.run(asgi(scope, receive, send))
+    return out["status"], out["headers"], out["body"], state["sent"]
+
+
+def _many_keys(size: int) -> bytes:
+    parts, n, total = [], 0, 0
+    while total < size:
+        parts.append(f'"k{n}":1')
+        total += len(parts[-1]) + 1
+        n += 1
+    return ("{" + ",".join(parts) + "}").encode()
+
+
+@pytest.fixture
+def asgi(client):  # noqa: ANN001, ANN201
+    return client.app
+
+
+def test_anonymous_huge_patch_is_refused_before_the_body_is_read(asgi, ids) -> None:
+    body = _many_keys(5 * 1024 * 1024)
+    start = time.perf_counter()
+    status, headers, payload, read = _asgi_request(
+        asgi, "PATCH", f"/api/v1/changes/{ids['ent_change']}", body,
+        {"content-type": "application/json", "if-match": '"1"'})
+    elapsed = time.perf_counter() - start
+    assert status == 401, payload
+    assert json.loads(payload)["code"] == "unauthorized"
+    assert headers["content-type"].startswith("application/problem+json")
+    assert read < 1024 * 1024, f"{read} body bytes read before answering 401"
+    assert elapsed < 1.0
+
+
+def test_authorized_json_body_over_a_megabyte_is_413(client, asgi, ids) -> None:
+    h = login(client, "demo-enterprise")
+    body = _many_keys(2 * 1024 * 1024)
+    status, headers, payload, read = _asgi_request(
+        asgi, "PATCH", f"/api/v1/changes/{ids['ent_change']}", body,
+        {"content-type": "application/json", "if-match": '"1"', **{k.lower(): v for k, v in h.items()}})
+    assert status == 413, payload
+    problem = json.loads(payload)
+    assert problem["code"] == "request_too_large" and "1 MB" in problem["message"]
+    assert read <= 1024 * 1024 + 64 * 1024
+    # Streamed without a Content-Length, the cap holds all the same.
+    r = client.patch(f"/api/v1/changes/{ids['ent_change']}", headers={**h, "If-Match": '"1"',
+                     "Content-Type": "application/json"}, content=iter([body[:600_000], body[600_000:]]))
+    assert r.status_code == 413 and r.json()["code"] == "request_too_large"
+
+
+def test_many_unknown_keys_answer_few_errors_quickly(client, ids) -> None:
+    h = login(client, "demo-enterprise")
+    body = _many_keys(900 * 1024)
+    start = time.perf_counter()
+    r = client.patch(f"/api/v1/changes/{ids['ent_change']}", headers={**h, "If-Match": '"1"',
+                     "Content-Type": "application/json"}, content=body)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    assert len(r.json()["errors"]) <= 20
+    assert time.perf_counter() - start < 2.0
+
+
+def test_uploads_keep_their_own_limit(client, ids) -> None:
+    h = login(client, "demo-enterprise")
+    pdf = b"%PDF-1.4\n%" + b"A" * (2 * 1024 * 1024) + b"\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    r = client.post(f"/api/v1/changes/{ids['ent_change']}/materials", headers=h,
+                    data={"kind": "other"}, files={"file": ("big.pdf", pdf, "application/pdf")})
+    assert r.status_code == 201, r.text
