@@ -53,7 +53,9 @@ def test_create_account_with_one_time_password_then_change_it(client) -> None:
     # the one-time password is not stored in any readable form
     assert "one_time_password" not in client.get(f"/api/v1/admin/accounts/{body['id']}", headers=admin).json()
 
-    tok = _token(client, "reviewer-li", otp)
+    r = client.post("/api/v1/auth/token", data={"username": "reviewer-li", "password": otp})
+    assert r.status_code == 200 and r.json()["password_change_required"] is True
+    tok = r.json()["access_token"]
     for method, path in (("get", "/api/v1/me"), ("get", "/api/v1/review/queue")):
         r = getattr(client, method)(path, headers=_bearer(tok))
         assert r.status_code == 403 and r.json()["code"] == "password_change_required", (path, r.text)

@@ -39,7 +39,7 @@ def login(d: Deps, username: str, password: str) -> tuple[Account, str]:
     password_hash = found[1] if found else _dummy_hash(d)
     if not d.passwords.verify(password_hash, password) or found is None:
         with d.uow() as uow:
-            uow.sessions.add_failure(username, now)
+            uow.sessions.add_failure(username, now, forget_before=now - rules.THROTTLE_LOOKBACK)
             uow.commit()
         raise Unauthorized("用户名或密码错误。")
     account = found[0]

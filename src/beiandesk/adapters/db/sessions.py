@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -59,8 +60,14 @@ class SessionRepo:
              .order_by(t.login_failures.c.at))
         return [r[0] for r in self.conn.execute(q)]
 
-    def add_failure(self, username: str, at: datetime) -> None:
+    def add_failure(self, username: str, at: datetime, *, forget_before: datetime | None = None) -> None:
+        """Count one failed login; ``forget_before`` drops that name's failures too old to matter
+        (and, now and then, everyone's: names that never come back would pile up otherwise)."""
         self.conn.execute(insert(t.login_failures).values(username=username[:64], at=at))
+        if forget_before is not None:
+            self.clear_failures(username[:64], before=forget_before)
+            if secrets.randbelow(100) == 0:
+                self.conn.execute(delete(t.login_failures).where(t.login_failures.c.at < forget_before))
 
     def clear_failures(self, username: str, *, before: datetime | None = None) -> None:
         q = delete(t.login_failures).where(t.login_failures.c.username == username)

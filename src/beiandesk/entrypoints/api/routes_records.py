@@ -20,7 +20,7 @@ def token(d: DepsDep, username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=256)]) -> dict[str, Any]:
     account, access_token = auth.login(d, username, password)
     return {"access_token": access_token, "token_type": "bearer", "expires_in": d.settings.token_ttl_s,
-            "role": str(account.role)}
+            "role": str(account.role), "password_change_required": account.password_change_required}
 
 
 @router.get("/me", tags=["auth"])
