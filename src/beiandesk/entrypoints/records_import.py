@@ -45,11 +45,20 @@ def run_import_file(deps: Any, path: Path, *, actor: str, dry_run: bool, report:
     return result.to_dict()
 
 
-def import_upload(deps: Any, fileobj: IO[bytes], filename: str, *, actor: str, dry_run: bool) -> dict[str, Any]:
-    """An uploaded file (spooled by the web framework) copied to a temporary file, then imported."""
+def import_upload(deps: Any, fileobj: IO[bytes], filename: str, *, actor: str, dry_run: bool,
+                  keep_report: bool = False) -> dict[str, Any]:
+    """An uploaded file (spooled by the web framework) copied to a temporary file, then imported.
+    ``keep_report``: the refused rows' CSV goes into the file store; its key is ``report_key``."""
     suffix = Path(filename or "").suffix.lower()
     with tempfile.TemporaryDirectory(prefix="beiandesk-import-") as tmp:
         path = Path(tmp) / ("upload" + (suffix if suffix in _SUFFIXES else ""))
         with open(path, "wb") as out:
             shutil.copyfileobj(fileobj, out, 1 << 20)
-        return run_import_file(deps, path, actor=actor, dry_run=dry_run, source=Path(filename or "upload").name)
+        report = Path(tmp) / "refused.csv" if keep_report else None
+        result = run_import_file(deps, path, actor=actor, dry_run=dry_run, report=report,
+                                 source=Path(filename or "upload").name)
+        if report is not None and result["refused"]:
+            put_stream = getattr(deps.files, "put_stream", None)
+            with open(report, "rb") as fh:
+                result["report_key"] = put_stream(fh) if put_stream else deps.files.put(fh.read())
+        return result

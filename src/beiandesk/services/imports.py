@@ -154,7 +154,7 @@ def import_records(d: Deps, rows: Iterable[tuple[int, dict[str, Any]]], *, actor
                    on_refused: Callable[[int, dict[str, Any], list[dict[str, Any]]], Any] | None = None,
                    ) -> ImportResult:
     """Check and upsert ``(line, row)`` pairs; ``on_refused(line, row, problems)`` streams the
-    refused rows out (the ``--report`` file). Audit-logged unless ``dry_run``."""
+    refused rows out (the ``--report`` file). Audit-logged (``records.import``) unless ``dry_run``."""
     imp = _Importer(d, dry_run, on_refused)
     pending: list[tuple[int, dict[str, Any]]] = []
     for item in rows:
@@ -169,10 +169,11 @@ def import_records(d: Deps, rows: Iterable[tuple[int, dict[str, Any]]], *, actor
     if on_progress:
         on_progress(imp.result.rows)
     imp.result.problems.sort(key=lambda p: p["row"])
-    with d.uow() as uow:
-        audit.record(uow, actor=actor, action="records.import_dry_run" if dry_run else "records.import",
-                     target=source, detail=imp.result.summary(), at=d.clock.now())
-        uow.commit()
+    if not dry_run:  # a dry run writes nothing, not even its audit entry
+        with d.uow() as uow:
+            audit.record(uow, actor=actor, action="records.import", target=source,
+                         detail=imp.result.summary(), at=d.clock.now())
+            uow.commit()
     return imp.result
 
 
@@ -185,7 +186,7 @@ def export_records(d: Deps, write: Callable[[Iterable[dict[str, str]]], int], *,
                 for s, w, username in uow.imports.iter_records())
         n = write(rows)
     with d.uow() as uow:
-        audit.record(uow, actor=actor, action="records.export_unmasked" if unmasked else "records.export",
+        audit.record(uow, actor=actor, action="records.export",
                      target=target, detail={"rows": n, "unmasked": unmasked}, at=d.clock.now())
         uow.commit()
     return n

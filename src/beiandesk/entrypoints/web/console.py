@@ -43,3 +43,5 @@ def install(api: FastAPI, app: App) -> None:
     api.include_router(routes_claims.router)
     api.include_router(routes_forms.router)
     api.include_router(routes_reports.router)
+    from beiandesk.entrypoints.web import routes_imports  # issue 9: 导入备案记录
+    api.include_router(routes_imports.router)
