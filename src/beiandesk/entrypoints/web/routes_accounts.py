@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "account.update": "修改账号信息", "account.change_password": "修改本人密码",
     "records.import": "导入备案记录", "records.export": "导出备案记录", "backup.create": "备份",
     "backup.restore": "恢复", "personal_data.reveal": "查看个人信息",
+    "outbox.retry": "重新发送通知", "outbox.mark_sent": "标记通知已发送",
+    "webhook.create": "新建网络钩子", "webhook.delete": "删除网络钩子",
 }
 
 
