@@ -86,13 +86,20 @@
     });
   }
 
-  function showFlash(box) {
-    box.scrollIntoView({block: "center"});
-    box.focus({preventScroll: true});
+  /* After load, not at DOMContentLoaded: the browser's own jump to the URL's #section comes
+     later and would take the focus away again. */
+  function showFlash() {
+    var box = document.querySelector("[data-flash-focus]");
+    if (!box) { return; }
+    window.setTimeout(function () {
+      box.scrollIntoView({block: "center"});
+      box.focus({preventScroll: true});
+    }, 0);
   }
 
   function init() {
-    document.querySelectorAll("[data-flash-focus]").forEach(showFlash);
+    if (document.readyState === "complete") { showFlash(); }
+    else { window.addEventListener("load", showFlash); }
     document.querySelectorAll("[data-menu]").forEach(wireMenu);
     document.querySelectorAll("[data-dropzone]").forEach(wireDropzone);
     document.querySelectorAll("form[data-upload]").forEach(wireUpload);
