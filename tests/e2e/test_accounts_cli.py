@@ -161,18 +161,3 @@ def test_check_config_masks_secrets_and_names_what_is_missing(tmp_path) -> None:
     ok = cli(_env(tmp_path, None), "check-config")
     assert ok.returncode == 0 and "配置完整" in ok.stdout
 
-
-def test_serve_says_once_that_the_hand_over_is_done_on_the_desk(caplog) -> None:
-    import logging
-
-    from beiandesk.config import Settings
-    from beiandesk.entrypoints.cli.accounts import say_gateway_mode
-    for url in (None, "desk"):
-        caplog.clear()
-        with caplog.at_level(logging.INFO, logger="beiandesk"):
-            say_gateway_mode(Settings(_env_file=None, gateway_url=url))
-        assert [r.getMessage() for r in caplog.records if "管局工作台" in r.getMessage()] != []
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="beiandesk"):
-        say_gateway_mode(Settings(_env_file=None, gateway_url="https://gw.example.com"))
-    assert not [r for r in caplog.records if "管局工作台" in r.getMessage()]

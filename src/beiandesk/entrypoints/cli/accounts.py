@@ -25,12 +25,6 @@ def refuse_to_start(settings: Settings) -> None:
         raise typer.Exit(EXIT_USAGE)
 
 
-def say_gateway_mode(settings: Settings) -> None:
-    from beiandesk import startup
-    if startup.gateway_mode(settings) == "desk":
-        log.info("未配置管局网关（GATEWAY_URL 未设置或为 desk）：报送管局由审核专员在“管局工作台”人工完成。")
-
-
 def _build() -> Any:
     from beiandesk import bootstrap, startup
     settings = Settings()

@@ -52,10 +52,9 @@ def register(app: typer.Typer) -> None:
         _logging(settings)
         if demo or settings.demo:
             settings = demo_settings(settings, host, port)
-        from beiandesk.entrypoints.cli.accounts import refuse_to_start, say_gateway_mode
+        from beiandesk.entrypoints.cli.accounts import refuse_to_start
         refuse_to_start(settings)
         built = bootstrap.build(settings, with_jobs=True)
-        say_gateway_mode(settings)
         if settings.demo:
             seed_demo(built.deps)
         if built.deps.gateway is None:
