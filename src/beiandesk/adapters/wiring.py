@@ -45,7 +45,9 @@ def attach(deps: Deps, settings: Settings) -> None:
     rewrite = demo_site_rewrite(sandbox) if settings.demo and sandbox else None
     deps.site_probe = HttpSiteProbe(allow_private=settings.probe_allow_private, rewrite=rewrite)
     from beiandesk.adapters.webhooks import HttpWebhookSender
-    deps.webhook_sender = HttpWebhookSender(allow_private=settings.webhook_allow_private or settings.demo)
+    # Private receivers only when the operator said so (either setting) or in the demo.
+    deps.webhook_sender = HttpWebhookSender(
+        allow_private=settings.webhook_allow_private or settings.probe_allow_private or settings.demo)
     inventory_url = settings.inventory_url or (f"{sandbox.rstrip('/')}/inventory" if settings.demo and sandbox else None)
     if inventory_url:
         from beiandesk.adapters.inventory import HttpInventory
