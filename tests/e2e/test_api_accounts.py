@@ -197,5 +197,16 @@ def test_linking_a_subject_to_an_applicant(client, deps) -> None:
     assert other.status_code == 409 and other.json()["code"] == "subject_linked_elsewhere"
     r = client.patch(f"/api/v1/admin/accounts/{created['id']}", headers=admin, json={"role": "reviewer"})
     assert r.json()["code"] == "value_invalid"
+    # PATCH subjects is the whole list: leaving one out unlinks it (it has no open order)
+    r = client.patch(f"/api/v1/admin/accounts/{created['id']}", headers=admin, json={"subjects": []})
+    assert r.status_code == 200 and r.json()["subjects"] == []
+    r = client.patch(f"/api/v1/admin/accounts/{created['id']}", headers=admin, json={"subjects": ["京ICP备20260077号"]})
+    assert r.json()["subjects"] == ["京ICP备20260077号"]
+    # a subject with an open change order stays with its applicant
+    ent = next(a for a in client.get("/api/v1/admin/accounts", headers=admin).json() if a["username"] == "demo-enterprise")
+    site = client.get("/api/v1/websites", headers=login(client, "demo-enterprise")).json()[0]
+    assert client.post(f"/api/v1/websites/{site['id']}/changes", headers=login(client, "demo-enterprise")).status_code == 201
+    r = client.patch(f"/api/v1/admin/accounts/{ent['id']}", headers=admin, json={"subjects": []})
+    assert r.status_code == 409 and r.json()["code"] == "subject_has_open_change"
     link = [e for e in client.get("/api/v1/admin/audit", headers=admin).json() if e["action"] == "account.link"]
     assert link[0]["target"] == "chen-jing" and link[0]["detail"] == {"subjects": ["京ICP备20260077号"]}

@@ -51,6 +51,12 @@ class SubjectLinkedElsewhere(Conflict):
                          f"主体 {filing_number} 已属于账号 {username}：一个主体只能属于一个账号。")
 
 
+class SubjectBusy(Conflict):
+    def __init__(self, filing_number: str) -> None:
+        super().__init__("subject_has_open_change",
+                         f"主体 {filing_number} 有进行中的变更单，办结或撤回前不能解除关联。")
+
+
 def _check_email(email: str) -> None:
     if email and not is_valid_email(email):
         raise rules.invalid_value("email", "电子邮箱格式不正确。")
@@ -132,8 +138,9 @@ def id_of(d: Deps, username: str) -> int:
 def update(d: Deps, *, actor: str, account_id: int, role: str | None = None, disabled: bool | None = None,
            display_name: str | None = None, email: str | None = None,
            subjects: Iterable[str] | None = None, add_subjects: Iterable[str] = ()) -> dict[str, Any]:
-    """Change an account. ``subjects`` links these subjects (those already linked stay: a
-    subject is never left without an account); ``disabled`` revokes every session at once."""
+    """Change an account. ``subjects`` is the whole list of linked subjects (those left out are
+    unlinked, unless an order is open on them); ``add_subjects`` only adds (CLI ``link``);
+    ``disabled`` revokes every session at once."""
     if role is not None:
         rules.check_role(role)
     if email is not None:
@@ -166,6 +173,14 @@ def update(d: Deps, *, actor: str, account_id: int, role: str | None = None, dis
             values["email"] = email
             acts.append(("account.update", {"email": "changed"}))
         uow.account_admin.update(account_id, **values)
+        if subjects is not None:
+            keep = {n.strip() for n in subjects if n and n.strip()}
+            dropped = [n for n in row["subjects"] if n not in keep]
+            for number in dropped:
+                if not uow.account_admin.unlink_subject(number, account_id):
+                    raise SubjectBusy(number)
+            if dropped:
+                acts.append(("account.unlink", {"subjects": dropped}))
         wanted = list(subjects or []) + list(add_subjects)
         if wanted:
             if new_role != "applicant":

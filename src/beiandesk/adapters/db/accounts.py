@@ -82,6 +82,20 @@ class AccountAdminRepo:
             .where(t.subjects.c.filing_number == filing_number)).first()
         return (row[0], row[1], row[2]) if row else None
 
+    def unlink_subject(self, filing_number: str, account_id: int) -> bool:
+        """Leave the subject without an account (a later ``link`` gives it one); False when it
+        has an open change order (its applicant is working on it)."""
+        sid = self.conn.execute(select(t.subjects.c.id).where(
+            t.subjects.c.filing_number == filing_number, t.subjects.c.account_id == account_id)).scalar()
+        if sid is None:
+            return True
+        open_order = self.conn.execute(select(t.change_orders.c.id).where(
+            t.change_orders.c.subject_id == sid, t.change_orders.c.open_website_id.is_not(None)).limit(1)).first()
+        if open_order is not None:
+            return False
+        self.conn.execute(update(t.subjects).where(t.subjects.c.id == sid).values(account_id=None))
+        return True
+
     def link_subject(self, subject_id: int, account_id: int) -> None:
         self.conn.execute(update(t.subjects).where(t.subjects.c.id == subject_id)
                           .values(account_id=account_id))

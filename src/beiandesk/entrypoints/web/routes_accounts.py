@@ -22,7 +22,7 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 ROLES = (("applicant", "申请人"), ("reviewer", "审核专员"), ("admin", "管理员"))
 ACTION_LABELS = {
     "account.create": "新建账号", "account.disable": "停用账号", "account.enable": "启用账号",
-    "account.reset_password": "重置密码", "account.set_role": "修改角色", "account.link": "关联主体",
+    "account.reset_password": "重置密码", "account.set_role": "修改角色", "account.link": "关联主体", "account.unlink": "解除关联主体",
     "account.update": "修改账号信息", "account.change_password": "修改本人密码",
     "records.import": "导入备案记录", "records.export": "导出备案记录", "backup.create": "备份",
     "backup.restore": "恢复", "personal_data.reveal": "查看个人信息",
