@@ -68,7 +68,7 @@ def test_api_lists_honest_states_and_resolves_rows_on_purpose(client, deps, fake
     assert jobs.deliver(deps, ids["sms"]) == "sent"
     r = client.post(f"/api/v1/admin/outbox/{ids['lost']}/mark-sent", headers=admin)
     assert r.status_code == 200 and r.json()["status_label"] == "已发送"
-    assert "demo-admin" in r.json()["provider_answer"]["resolved"]
+    assert "demo-admin" in r.json()["provider_answer"]["resolved"] and r.json()["last_error"] is None
     assert client.post(f"/api/v1/admin/outbox/{ids['lost']}/mark-sent", headers=admin).status_code == 409
 
 

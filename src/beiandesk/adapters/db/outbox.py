@@ -109,7 +109,7 @@ class OutboxRepo:
         return self._finish(item_id, worker, status="sent", done_at=now, last_error=None, provider_answer=answer)
 
     def mark_kept(self, item_id: int, now: datetime, *, worker: str | None = None) -> bool:
-        return self._finish(item_id, worker, status="kept", done_at=now, last_error=None)
+        return self._finish(item_id, worker, status="kept", done_at=now, last_error=None, provider_answer=None)
 
     def mark_retry(self, item_id: int, error: str, next_at: datetime, answer: dict[str, Any] | None = None, *,
                    worker: str | None = None) -> bool:
@@ -176,7 +176,7 @@ class OutboxRepo:
         answer = dict(row.provider_answer or {})
         answer["resolved"] = note
         return self.conn.execute(update(t.outbox).where(c.id == item_id, c.status.in_(sorted(MARKABLE_SENT))).values(
-            status="sent", done_at=now, provider_answer=answer)).rowcount == 1
+            status="sent", done_at=now, provider_answer=answer, last_error=None)).rowcount == 1
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ async def _resolve(request: Request, fn, d, user, item_id: int, done: str) -> Re
         session.flash(request, exc.message, "error")
     else:
         session.flash(request, done)
-    return render.redirect(request, f"/admin#outbox-{item_id}")
+    return render.redirect(request, "/admin")  # the page top, where the flash message is in view
 
 
 @router.post("/admin/outbox/{item_id}/retry")
