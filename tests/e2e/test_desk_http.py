@@ -140,3 +140,17 @@ def test_resend_points_to_the_desk_without_a_gateway(desk_client, seeded) -> Non
     assert r.status_code == 409 and r.json()["code"] == "use_desk" and "管局工作台" in r.json()["message"]
     with deps.uow(readonly=True) as uow:
         assert not uow.outbox.list(kind="gateway_resend", change_id=cid)
+
+
+def test_staff_are_told_once_when_the_sms_window_lapses_on_the_desk(desk_client, seeded, fakes) -> None:
+    client, deps = desk_client, seeded
+    cid, staff = _passed(client, deps)
+    client.post(f"/api/v1/authority/desk/{cid}/submitted", headers=staff, json={"ref": "R-9"})
+    from beiandesk.services import desk
+    assert desk.remind_expired(deps) == 0  # still inside the window
+    fakes["clock"].advance(hours=24, seconds=1)
+    assert desk.remind_expired(deps) == 1 and desk.remind_expired(deps) == 0  # once
+    with deps.uow(readonly=True) as uow:
+        assert [e.kind for e in uow.changes.events(cid)].count("desk_sms_expired") == 1
+        assert any("短信核验期限已过" in i.subject for i in uow.outbox.list(kind="email", change_id=cid))
+        assert str(uow.changes.get(cid).state) == "authority_sms"

@@ -22,7 +22,7 @@ EVENT_KINDS: frozenset[str] = frozenset({
     "withdrawn", "call", "call_reminder", "overdue", "contact_viewed", "provider_approved",
     "provider_rejected", "resend_requested", "authority_retry", "authority_submitted",
     "sms_reminder", "authority_review", "authority_returned", "authority_rejected", "approved",
-    "state_changed", "claim", "release", "identity_viewed", "expiry_warned", "expired",
+    "state_changed", "claim", "release", "identity_viewed", "expiry_warned", "expired", "desk_sms_expired",
 })
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Subscribe to every kind (also the ones added later).

@@ -19,7 +19,7 @@ from beiandesk.domain.errors import DomainError, InvalidTransition, NotFound
 from beiandesk.domain.masking import mask_id_number, mask_mobile
 from beiandesk.domain.model import Account, ChangeOrder
 from beiandesk.domain.states import LABELS, ChangeState
-from beiandesk.services import auth, authority
+from beiandesk.services import auth, authority, notify
 from beiandesk.services.deps import Deps
 
 S = ChangeState
@@ -119,6 +119,36 @@ def decision(d: Deps, actor: Account, change_id: int, decision: str, reasons: li
             raise DomainError("reasons_required", "登记管局驳回时请至少填写一条原因。")
         return _apply(d, actor, change_id, "rejected", "登记为管局驳回", reasons=reasons)
     raise DomainError("invalid_request", "decision 只能是 approve（管局通过）或 reject（管局驳回）。")
+
+
+def remind_expired(d: Deps) -> int:
+    """Once per hand-over, tell staff when an order's SMS window has run out on the desk.
+
+    With a gateway the authority returns such an order by itself; on the desk nobody would
+    notice, so the reviewers are e-mailed and the timeline says so (the order stays where it is
+    until staff record what the authority's system shows)."""
+    if d.gateway is not None:
+        return 0
+    now = d.clock.now()
+    with d.uow(readonly=True) as uow:
+        held = uow.changes.list(states={S.authority_sms}, limit=1000)
+    sent = 0
+    for order in held:
+        if order.sms_deadline is None or order.sms_deadline > now:
+            continue
+        with d.uow() as uow:
+            fresh = uow.changes.get(order.id, for_update=True)
+            events = uow.changes.events(order.id)
+            since = max((e.at for e in events if e.kind == "authority_submitted"), default=fresh.created_at)
+            if fresh.state != S.authority_sms or any(e.kind == "desk_sms_expired" and e.at >= since for e in events):
+                continue
+            rules.event(fresh, "desk_sms_expired", "system",
+                        "短信核验期限已过：请在管局系统查看该订单，并在管局工作台登记结果（通常为退回）", now)
+            uow.changes.save(fresh)
+            notify.reviewer_reminder(d, uow, fresh, f"变更单 #{fresh.id} 的短信核验期限已过，请在管局工作台登记结果", now)
+            uow.commit()
+            sent += 1
+    return sent
 
 
 # -- what staff type into the authority's system ---------------------------------------------

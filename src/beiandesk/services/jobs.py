@@ -228,6 +228,8 @@ def tick(d: Deps, enqueue) -> dict[str, int]:  # noqa: ANN001
     for item_id in due:
         enqueue(item_id)
     moved = authority.poll(d) if d.gateway is not None else 0
+    from beiandesk.services import desk
+    desk_reminded = desk.remind_expired(d)  # the authority desk: no gateway returns a lapsed order
     from beiandesk.services import reminders
     daily = reminders.daily(d)
-    return {"due": len(due), "moved": moved, "reminded": remind(d) + remind_sms(d), **daily}
+    return {"due": len(due), "moved": moved, "reminded": remind(d) + remind_sms(d) + desk_reminded, **daily}
