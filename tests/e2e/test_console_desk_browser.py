@@ -72,3 +72,23 @@ def test_reviewer_records_the_hand_over_on_the_desk(live_console: Live, chromium
         assert not page.script_errors and not phone.script_errors
     finally:
         deps.gateway = gateway
+
+
+def test_admin_adds_and_deletes_a_webhook_on_a_phone(live_console: Live, chromium, shots: Shots) -> None:
+    page = new_page(chromium, PHONE)
+    login(page, live_console.base, "demo-admin")
+    page.goto(f"{live_console.base}/admin/webhooks")
+    page.get_by_label("接收地址").fill("https://hooks.example.com/beiandesk")
+    page.get_by_label("签名密钥", exact=False).fill("phone-secret-0123456789")
+    page.get_by_label("全部事件").check()
+    page.get_by_role("button", name="添加").click()
+    page.wait_for_load_state()
+    main = page.locator("main").inner_text()
+    assert "已添加网络钩子" in main and "https://hooks.example.com/beiandesk" in main and "投递记录" in main
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the webhooks page scrolls sideways at 375 px ({width} px)"
+    shots(page, "webhooks-phone")
+    page.get_by_role("button", name="删除").first.click()
+    page.wait_for_load_state()
+    assert "已删除网络钩子" in page.locator("main").inner_text()
+    assert not page.script_errors
