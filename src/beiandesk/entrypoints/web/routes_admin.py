@@ -13,7 +13,7 @@ from beiandesk.services import outbox_admin, review
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
-KINDS = (("", "全部类型"), ("email", "邮件"), ("sms", "短信"), ("webhook", "Webhook"), ("gateway_submit", "提交管局"),
+KINDS = (("", "全部类型"), ("email", "邮件"), ("sms", "短信"), ("webhook", "网络钩子"), ("gateway_submit", "提交管局"),
          ("gateway_resend", "重新提交管局"))
 #: Labels come from domain/outbox_states.py, the one place that maps stored states to words.
 STATUSES = (("", "全部状态"), *((s, LABELS[s]) for s in STATUS_VALUES))
