@@ -29,7 +29,7 @@ def test_metrics_show_orders_by_state_and_the_outbox(client) -> None:
     h = login(client, "demo-personal")
     site = client.get("/api/v1/websites", headers=h).json()[0]
     client.post(f"/api/v1/websites/{site['id']}/changes", headers=h)
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=login(client, "demo-admin")).text
     assert 'beiandesk_change_orders{state="draft"} 1.0' in text
     assert 'beiandesk_outbox_rows{status="pending"} 0.0' in text
     assert 'route="/api/v1/websites",status="200"' in text

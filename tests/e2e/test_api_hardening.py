@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from tests.conftest import login
-from tests.e2e.test_api_records import ids  # noqa: F401 - the demo records' ids
 
 
 # ---------------------------------------------------------------- /metrics
@@ -84,6 +83,16 @@ def _many_keys(size: int) -> bytes:
 
 
 @pytest.fixture
+def ids(client) -> dict:
+    """An open change on 云帆科技官网 (demo-enterprise)."""
+    admin = login(client, "demo-admin")
+    sites = {w["name"]: w["id"] for w in client.get("/api/v1/websites", headers=admin).json()}
+    r = client.post(f"/api/v1/websites/{sites['云帆科技官网']}/changes", headers=login(client, "demo-enterprise"))
+    assert r.status_code == 201, r.text
+    return {"sites": sites, "ent_change": r.json()["id"]}
+
+
+@pytest.fixture
 def asgi(client):  # noqa: ANN001, ANN201
     return client.app
 
@@ -135,3 +144,79 @@ def test_uploads_keep_their_own_limit(client, ids) -> None:
     r = client.post(f"/api/v1/changes/{ids['ent_change']}/materials", headers=h,
                     data={"kind": "other"}, files={"file": ("big.pdf", pdf, "application/pdf")})
     assert r.status_code == 201, r.text
+
+
+# ---------------------------------------------------------------- NUL and control characters
+
+NUL = "note\u0000x"
+
+
+def _submitted(client, ids) -> tuple[int, dict[str, str]]:
+    from tests.e2e.test_api_changes import CONSENT, make_submittable
+    h = login(client, "demo-enterprise")
+    cid = ids["ent_change"]
+    make_submittable(client, h, cid)
+    r = client.post(f"/api/v1/changes/{cid}/submit", headers=h, json=CONSENT)
+    assert r.status_code == 200, r.text
+    return cid, h
+
+
+def _refused(r, field: str | None = None) -> None:
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "invalid_request" and "控制字符" in body["message"], body
+    if field is not None:
+        assert any(e["field"].endswith(field) for e in body["errors"]), body
+
+
+def test_control_characters_in_json_fields_are_422(client, ids) -> None:
+    cid, h = _submitted(client, ids)
+    staff = login(client, "demo-reviewer")
+    _refused(client.post(f"/api/v1/review/changes/{cid}/calls", headers=staff,
+                         json={"outcome": "reached", "note": NUL}), "note")
+    _refused(client.post(f"/api/v1/review/changes/{cid}/reject", headers=staff,
+                         json={"reasons": [{"code": "other", "message": "原因\u0000"}]}), "message")
+    _refused(client.post(f"/api/v1/review/changes/{cid}/approve", headers=staff, json={"note": "ok\u0007"}))
+    # A lone surrogate is no more storable than a NUL.
+    r = client.post(f"/api/v1/review/changes/{cid}/calls", headers={**staff, "Content-Type": "application/json"},
+                    content=b'{"outcome": "reached", "note": "\\ud800"}')
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request", r.text
+    # Tabs and line breaks are text: the same note with them is taken.
+    r = client.post(f"/api/v1/review/changes/{cid}/calls", headers=staff,
+                    json={"outcome": "reached", "note": "第一行\n第二行\t完"})
+    assert r.status_code == 200, r.text
+
+
+def test_control_characters_in_a_patch_and_in_queries_are_422(client, ids) -> None:
+    h = login(client, "demo-enterprise")
+    cid = ids["ent_change"]
+    etag = client.get(f"/api/v1/changes/{cid}", headers=h).headers["etag"]
+    _refused(client.patch(f"/api/v1/changes/{cid}", headers={**h, "If-Match": etag},
+                          json={"name": "云帆\u0000科技"}), "name")
+    _refused(client.patch(f"/api/v1/changes/{cid}", headers={**h, "If-Match": etag},
+                          json={"domains": ["a.cn", "b\u0001.cn"]}))
+    _refused(client.patch(f"/api/v1/changes/{cid}", headers={**h, "If-Match": etag},
+                          json={"principal": {"name": "张\u0000三"}}))
+    staff = login(client, "demo-reviewer")
+    _refused(client.get("/api/v1/review/queue?q=%00x", headers=staff))
+    _refused(client.get("/api/v1/changes?state=draft%00", headers=h))
+    assert client.get(f"/api/v1/changes/{cid}", headers=h).headers["etag"] == etag
+
+
+def test_control_characters_in_forms_and_filenames(client, ids) -> None:
+    _refused(client.post("/api/v1/auth/token", data={"username": "demo-admin\u0000", "password": "x"}))
+    h = login(client, "demo-enterprise")
+    cid = ids["ent_change"]
+    _refused(client.post(f"/api/v1/changes/{cid}/materials", headers=h, data={"kind": "other\u0000"},
+                         files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}))
+    # A filename is the client's, not the applicant's words: it is cleaned, not refused. (httpx
+    # would percent-encode the NUL: the multipart body is written by hand.)
+    boundary = "xYzBoundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nother\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sc\x00an\x07.pdf\"\r\n"
+            f"Content-Type: application/pdf\r\n\r\n%PDF-1.4\n%%EOF\n\r\n--{boundary}--\r\n").encode()
+    r = client.post(f"/api/v1/changes/{cid}/materials", content=body,
+                    headers={**h, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 201, r.text
+    listed = client.get(f"/api/v1/changes/{cid}/materials", headers=h).json()
+    assert any(m.get("filename") == "scan.pdf" for m in listed), listed

@@ -258,7 +258,7 @@ def test_health_metrics_and_openapi(client) -> None:
                  "/api/v1/changes/{change_id}/materials", "/api/v1/changes/{change_id}/submit",
                  "/api/v1/changes/{change_id}/withdraw", "/api/v1/changes/{change_id}/events"):
         assert path in spec["paths"], path
-    m = client.get("/metrics")
+    m = client.get("/metrics", headers=login(client, "demo-admin"))  # admins (or METRICS_TOKEN) only
     assert m.status_code == 200 and "beiandesk_http_requests_total" in m.text
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from beiandesk.domain import change as rules
 from beiandesk.domain.errors import DomainError, NotFound
 from beiandesk.domain.materials_files import check_material
+from beiandesk.domain.text import safe_filename
 from beiandesk.domain.model import Account
 from beiandesk.domain.timeline import material_label
 from beiandesk.services.access import load_own, load_visible
@@ -26,7 +27,7 @@ def upload_material(d: Deps, actor: Account, change_id: int, kind: str, filename
         order = load_own(uow, actor, change_id)
         rules.ensure_editable(order)
         key = d.files.put(data)
-        safe_name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:200]
+        safe_name = safe_filename(filename)
         material = uow.changes.add_material(change_id, kind, safe_name, content_type or "", len(data),
                                             key, actor.username, now)
         rules.event(order, "material_uploaded", actor.username, f"上传材料：{material_label(kind)}", now,

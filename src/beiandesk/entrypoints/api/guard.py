@@ -16,10 +16,13 @@ answers first:
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse
 
 from beiandesk.domain.errors import DomainError
+from beiandesk.domain.text import first_forbidden_char
 from beiandesk.entrypoints.api.problems import problem
 
 #: API paths that take a body without a bearer token: logging in, the authority's signed callback.
@@ -45,7 +48,13 @@ class RequestGuard:
         self.app, self.deps, self.json_limit = app, deps, json_limit
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _has_controls(scope.get("query_string") or b"") or first_forbidden_char(scope.get("path", "")):
+            await _control_refusal(scope)(scope, _no_body, send)
+            return
+        if scope.get("method") not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
@@ -58,7 +67,42 @@ class RequestGuard:
         if ctype == b"multipart/form-data":
             await self.app(scope, receive, send)  # uploads: their own limits
             return
+        if ctype == b"application/x-www-form-urlencoded":
+            await self._form(scope, receive, send)
+            return
         await self._capped(scope, receive, send)
+
+    async def _form(self, scope: dict, receive: Any, send: Any) -> None:
+        """A url-encoded form (login, console forms): at most the cap, read once, and refused
+        with 422 when a field holds a control character (``%00``…) — the multipart and JSON
+        fields are checked by their own validation."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.json_limit:
+                await self._refuse(scope, send)
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if _has_controls(body):
+            await _control_refusal(scope)(scope, _no_body, send)
+            return
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _authenticate(self, scope: dict) -> Any:
         from beiandesk.services import auth
@@ -121,6 +165,23 @@ class RequestGuard:
         await response(scope, _no_body, send)
 
 
+def _has_controls(raw: bytes) -> bool:
+    """Does a url-encoded string (query string, form body) hold a forbidden character?"""
+    if not raw:
+        return False
+    decoded = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+    return first_forbidden_char(decoded) is not None
+
+
+def _control_refusal(scope: dict) -> Any:
+    message = "请求参数不正确：含有不允许的控制字符（如 NUL）。"
+    path = scope.get("path", "")
+    if path.startswith("/api/") or "application/json" in (_header(scope, b"accept") or b"").decode("latin-1"):
+        return problem(422, "invalid_request", message, instance=path)
+    return HTMLResponse(f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>请求无效</title>"
+                        f"<p>{message}</p><p><a href=\"/\">返回首页</a></p></html>", status_code=422)
+
+
 async def _no_body() -> dict:
     return {"type": "http.disconnect"}
 
@@ -130,7 +191,6 @@ def require_metrics_reader(request: Any) -> None:
     token or ``settings.metrics_token`` (a scraper's), nothing else (401 / 403)."""
     import hmac
 
-    from beiandesk.domain.errors import Forbidden
     from beiandesk.services import auth
 
     deps = request.app.state.deps

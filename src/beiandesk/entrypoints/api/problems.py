@@ -49,6 +49,8 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
             msg = "缺少必填字段"
         elif kind == "json_invalid":
             msg = "JSON 格式错误"
+        elif kind == "control_character":
+            msg = "含有不允许的控制字符（如 NUL）"
         else:
             msg = "取值不正确"
         items.append({"field": loc, "message": msg, "type": kind})

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from beiandesk.domain.errors import VersionConflict
 from beiandesk.domain.problems import report
 from beiandesk.entrypoints.api import views
-from beiandesk.entrypoints.api.schemas import ProposedPatch, SubmitBody
+from beiandesk.entrypoints.api.schemas import ProposedPatch, SubmitBody, Text, unknown_keys
 from beiandesk.entrypoints.api.schemas import RowId
 from beiandesk.entrypoints.api.security import AccountDep, DepsDep
 from beiandesk.services import changes, materials, precheck
@@ -71,6 +71,9 @@ def patch_change(d: DepsDep, account: AccountDep, change_id: RowId,
                  body: Annotated[dict[str, Any], Body(description="{proposed: {...}} 或直接给出部分 proposed 对象")],
                  if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
     raw = body["proposed"] if set(body) == {"proposed"} and isinstance(body.get("proposed"), dict) else body
+    extra = unknown_keys(ProposedPatch, raw)
+    if extra:  # before pydantic, which would build one error per key of a huge body
+        raise RequestValidationError(extra)
     try:
         patch = ProposedPatch.model_validate(raw)
     except ValidationError as exc:
@@ -103,7 +106,7 @@ def withdraw(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONResponse:
 
 @router.post("/changes/{change_id}/materials", status_code=201)
 async def upload_material(d: DepsDep, account: AccountDep, change_id: RowId,
-                          kind: Annotated[str, Form(max_length=64)],
+                          kind: Annotated[Text, Form(max_length=64)],
                           file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     data = await _read(file, d.settings.max_material_bytes)
     from starlette.concurrency import run_in_threadpool

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 
 from beiandesk.domain.errors import DomainError
 from beiandesk.domain.masking import scrub
+from beiandesk.domain.text import first_forbidden_char
 from beiandesk.domain.model import Account
 from beiandesk.entrypoints.web import render, session
 from beiandesk.services import auth
@@ -84,6 +85,9 @@ async def form(request: Request) -> FormData:
     data = await request.form(max_fields=MAX_FORM_FIELDS, max_files=MAX_FORM_FILES)
     submitted = data.get(session.CSRF_FIELD) or request.headers.get(session.CSRF_HEADER)
     session.check_csrf(request, submitted if isinstance(submitted, str) else None)
+    for _, value in data.multi_items():
+        if isinstance(value, str) and first_forbidden_char(value) is not None:
+            raise DomainError("invalid_request", "填写的内容含有不允许的控制字符（如 NUL），请删除后重试。", status=422)
     return data
 
 
