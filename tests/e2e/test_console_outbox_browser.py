@@ -7,7 +7,7 @@ import pytest
 
 from tests.e2e.browser_support import DESKTOP, PHONE, Live, Shots, login, new_page, wait_until
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _rows(live: Live) -> tuple[int, int]:
