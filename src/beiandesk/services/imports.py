@@ -63,10 +63,18 @@ class _Importer:
         items = [ir.problem_row(line, p) for p in problems]
         self.result.refused += 1
         self.result.problems += items
-        if self.on_refused is not None:
-            self.on_refused(line, raw, items)
+        self._refused.append((line, raw, items))
 
     def batch(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        self._refused: list[tuple[int, dict[str, Any], list[dict[str, Any]]]] = []
+        try:
+            self._batch(rows)
+        finally:  # the report lists a batch's refused rows in file order, once it is decided
+            if self.on_refused is not None:
+                for line, raw, items in sorted(self._refused, key=lambda x: x[0]):
+                    self.on_refused(line, raw, items)
+
+    def _batch(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         parsed: list[tuple[int, dict[str, Any], ir.ImportRecord]] = []
         for line, raw in rows:
             self.result.rows += 1
