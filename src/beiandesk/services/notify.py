@@ -74,7 +74,7 @@ def order_event(d: Deps, uow: Any, order: ChangeOrder, kind: str, now: datetime,
         # The provider sends the kind's approved template (domain/sms_templates.PARAMS); the text is
         # what admins read in the outbox and what the ``outbox`` backend keeps.
         params = {"site": site, "filing": filing, "hours": "24",
-                  "reason": "；".join(r.message for r in order.reasons) or str(extra.get("reason_text", ""))}
+                  "reason": join_reasons(r.message for r in order.reasons) or str(extra.get("reason_text", ""))}
         ids.append(uow.outbox.add("sms", {"to": mobile, "text": f"【beiandesk】{text}", "event": kind,
                                           "params": params}, now,
                                   change_id=order.id, recipient_masked=mask_mobile(mobile), subject=_SUBJECTS[kind]))
