@@ -63,6 +63,13 @@ def transition(order: ChangeOrder, to: ChangeState, actor: str, now: datetime, m
     event(order, kind, actor, message, now, from_state=str(src), **data)
 
 
+def change_in_progress() -> DomainError:
+    """One open order per website: the refusal, whoever finds it (this rule, or the database's
+    unique index when two requests race past it)."""
+    return DomainError("change_in_progress", "该网站已有进行中的订单，请先完成或撤回该订单后再发起变更。",
+                       status=409)
+
+
 def open_change(account: Account, subject: Subject, website: Website, has_open_order: bool,
                 now: datetime) -> ChangeOrder:
     """Step 1: a change can be opened only on an open website of one's own, one at a time.
@@ -76,8 +83,7 @@ def open_change(account: Account, subject: Subject, website: Website, has_open_o
         raise DomainError("website_not_open", "该网站不是「打开」状态，不能发起网站变更。请先恢复网站为打开状态。",
                           status=409)
     if has_open_order:
-        raise DomainError("change_in_progress", "该网站已有进行中的订单，请先完成或撤回该订单后再发起变更。",
-                          status=409)
+        raise change_in_progress()
     order = ChangeOrder(
         id=None, website_id=website.id, subject_id=subject.id, account_id=account.id,
         state=S.draft, current=website.info, proposed=website.info,

@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
 from beiandesk.adapters.db import webhooks
+from beiandesk.domain.change import change_in_progress
 from beiandesk.domain.errors import VersionConflict
 from beiandesk.domain.model import Call, ChangeOrder, Event, Reason, WebsiteInfo
 from beiandesk.domain.states import OPEN, ChangeState
@@ -134,7 +136,14 @@ class ChangeRepo:
     def save(self, o: ChangeOrder) -> ChangeOrder:
         """Insert or update (optimistically, against the version loaded), with new events/calls."""
         if o.id is None:
-            o.id = self.conn.execute(_INSERT, self._values(o)).inserted_primary_key[0]
+            try:
+                o.id = self.conn.execute(_INSERT, self._values(o)).inserted_primary_key[0]
+            except IntegrityError as exc:
+                # Two requests both read "no open order" (PostgreSQL runs them side by side):
+                # the unique index on open_website_id stops the second; it is the rule's refusal.
+                if "open_website_id" in str(exc.orig):
+                    raise change_in_progress() from None
+                raise
             known_calls = 0
         else:
             loaded_version, loaded_round, known_calls = self._loaded.get(o.id, (None, 0, 0))
