@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.key_ledger import SqliteKeyLedger
 from beiandesk.adapters.records_files import RecordsFileError, open_records_file, write_records_file
 from beiandesk.domain.import_rows import COLUMNS
 from beiandesk.domain.model import Role
@@ -146,9 +147,14 @@ def test_cross_row_rules_within_and_across_batches(deps, tmp_path: Path) -> None
     expected = [(6, "domain_filed_elsewhere"), (7, "mobile_used_by_other_subject")]
     result = _run(deps, p, dry_run=True)
     assert [(x["row"], x["code"]) for x in result.problems] == [*expected, (8, "import_row_duplicate")]
-    # batches of two: what earlier batches claimed still counts (dry run: kept in memory)
+    # batches of two: what earlier batches claimed still counts (dry run: kept aside, in memory
+    # or in the on-disk ledger the entry points use)
     result = _run(deps, p, batch_size=2, dry_run=True)
     assert [(x["row"], x["code"]) for x in result.problems] == expected
+    with SqliteKeyLedger(tmp_path) as ledger:
+        result = _run(deps, p, batch_size=2, dry_run=True, ledger=ledger)
+    assert [(x["row"], x["code"]) for x in result.problems] == expected
+    assert list(tmp_path.glob("beiandesk-ledger-*")) == []
     assert _count(deps, t.websites) == 0  # dry runs write nothing
     result = _run(deps, p, batch_size=2)  # real run: earlier batches are in the database
     assert [(x["row"], x["code"]) for x in result.problems] == expected

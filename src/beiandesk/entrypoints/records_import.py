@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from beiandesk.adapters.key_ledger import SqliteKeyLedger
 from beiandesk.adapters.records_files import RecordsFileError, open_records_file
 from beiandesk.domain.import_rows import COLUMNS
 from beiandesk.services.imports import import_records
@@ -36,12 +37,16 @@ def run_import_file(deps: Any, path: Path, *, actor: str, dry_run: bool, report:
             for p in problems:
                 writer.writerow([*cells, p["row"], p["code"], p.get("field", ""), p["message"]])
 
+    ledger = SqliteKeyLedger() if dry_run else None
     try:
         result = import_records(deps, records.rows(), actor=actor, dry_run=dry_run, source=source or path.name,
-                                on_refused=on_refused, on_progress=progress(records.total) if progress else None)
+                                on_refused=on_refused, on_progress=progress(records.total) if progress else None,
+                                ledger=ledger)
     finally:
         if fh is not None:
             fh.close()
+        if ledger is not None:
+            ledger.close()
     return result.to_dict()
 
 

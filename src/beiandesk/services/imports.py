@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from beiandesk.domain import import_rows as ir
 from beiandesk.domain.model import Subject, Website
@@ -49,15 +49,36 @@ def _same_subject(a: Subject, b: Subject) -> bool:
         b.kind, b.name, b.province, b.id_type, b.id_number, b.principal.to_dict(), b.account_id)
 
 
+class KeyLedger(Protocol):
+    """What earlier batches of a dry run claimed (mobile → subject, domain → website number).
+
+    A real run finds that in the database; a dry run writes nothing there, so it keeps it
+    aside. The entry points pass an on-disk ledger (memory flat however long the file)."""
+
+    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, str]: ...
+
+    def put_many(self, kind: str, items: dict[str, str]) -> None: ...
+
+
+class MemoryLedger:
+    def __init__(self) -> None:
+        self._d: dict[str, dict[str, str]] = {}
+
+    def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, str]:
+        table = self._d.get(kind, {})
+        return {k: table[k] for k in keys if k in table}
+
+    def put_many(self, kind: str, items: dict[str, str]) -> None:
+        self._d.setdefault(kind, {}).update(items)
+
+
 class _Importer:
-    def __init__(self, d: Deps, dry_run: bool, on_refused: Callable[..., Any] | None) -> None:
+    def __init__(self, d: Deps, dry_run: bool, on_refused: Callable[..., Any] | None,
+                 ledger: KeyLedger | None) -> None:
         self.d, self.dry_run, self.on_refused = d, dry_run, on_refused
         self.result = ImportResult()
         self.today = d.clock.now().date()
-        # Dry runs write nothing, so what earlier batches of the file claimed is kept here
-        # (a key per domain and mobile); real runs find it in the database instead.
-        self.file_mobiles: dict[str, str] = {}
-        self.file_domains: dict[str, str] = {}
+        self.ledger = ledger if ledger is not None else MemoryLedger()
 
     def refuse(self, line: int, raw: dict[str, Any], problems: list) -> None:
         items = [ir.problem_row(line, p) for p in problems]
@@ -93,8 +114,14 @@ class _Importer:
                 {m for _, _, r in parsed for m in r.mobiles()},
                 {d for _, _, r in parsed for d in r.ascii_domains()},
                 {r.account_username for _, _, r in parsed if r.account_username})
-            mobile_owner = {**self.file_mobiles, **ex.mobile_owner}
-            domain_owner = {**self.file_domains, **ex.domain_owner}
+            mobile_owner, domain_owner = ex.mobile_owner, ex.domain_owner
+            if self.dry_run:
+                mobile_owner = {**self.ledger.get_many("mobile", {m for _, _, r in parsed for m in r.mobiles()}),
+                                **mobile_owner}
+                domain_owner = {**self.ledger.get_many("domain", {x for _, _, r in parsed for x in r.ascii_domains()}),
+                                **domain_owner}
+            claimed_mobiles: dict[str, str] = {}
+            claimed_domains: dict[str, str] = {}
             ctx = ir.RowContext(mobile_owner=mobile_owner, domain_owner=domain_owner,
                                 accounts=set(ex.accounts))
             subjects: dict[str, tuple[int | None, Subject]] = {
@@ -140,11 +167,12 @@ class _Importer:
                 else:
                     self.result.unchanged += 1
                 for m in rec.mobiles():
-                    mobile_owner[m] = number
+                    mobile_owner[m] = claimed_mobiles[m] = number
                 for key in rec.ascii_domains():
-                    domain_owner[key] = rec.website_filing_number
+                    domain_owner[key] = claimed_domains[key] = rec.website_filing_number
             if self.dry_run:
-                self.file_mobiles, self.file_domains = mobile_owner, domain_owner
+                self.ledger.put_many("mobile", claimed_mobiles)
+                self.ledger.put_many("domain", claimed_domains)
                 return
             ids = uow.imports.add_subjects([(s, s.account_id) for s in new_subjects.values()], now)
             uow.imports.update_subjects([(subjects[n][0], s, s.account_id) for n, s in changed_subjects.items()])
@@ -160,10 +188,10 @@ def import_records(d: Deps, rows: Iterable[tuple[int, dict[str, Any]]], *, actor
                    dry_run: bool = False, source: str = "", batch_size: int = BATCH_SIZE,
                    on_progress: Callable[[int], Any] | None = None,
                    on_refused: Callable[[int, dict[str, Any], list[dict[str, Any]]], Any] | None = None,
-                   ) -> ImportResult:
+                   ledger: KeyLedger | None = None) -> ImportResult:
     """Check and upsert ``(line, row)`` pairs; ``on_refused(line, row, problems)`` streams the
     refused rows out (the ``--report`` file). Audit-logged (``records.import``) unless ``dry_run``."""
-    imp = _Importer(d, dry_run, on_refused)
+    imp = _Importer(d, dry_run, on_refused, ledger)
     pending: list[tuple[int, dict[str, Any]]] = []
     for item in rows:
         pending.append(item)
