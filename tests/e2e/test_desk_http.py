@@ -129,6 +129,9 @@ def test_handover_csv_masks_unless_an_admin_asks(desk_client, seeded) -> None:
     r = client.get("/api/v1/authority/desk/export.csv?unmasked=true", headers=admin)
     assert r.status_code == 200 and "13912345678" in r.text
     assert "contact_viewed" in _kinds(client, cid, admin)
+    audit = client.get("/api/v1/admin/audit", headers=admin).json()
+    entries = audit["items"] if isinstance(audit, dict) else audit
+    assert any(e["action"] == "desk.export_unmasked" and e["actor"] == "demo-admin" for e in entries), entries
 
 
 def test_resend_points_to_the_desk_without_a_gateway(desk_client, seeded) -> None:

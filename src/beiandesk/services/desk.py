@@ -19,7 +19,7 @@ from beiandesk.domain.errors import DomainError, InvalidTransition, NotFound
 from beiandesk.domain.masking import mask_id_number, mask_mobile
 from beiandesk.domain.model import Account, ChangeOrder
 from beiandesk.domain.states import LABELS, ChangeState
-from beiandesk.services import auth, authority, notify
+from beiandesk.services import audit, auth, authority, notify
 from beiandesk.services.deps import Deps
 
 S = ChangeState
@@ -191,6 +191,8 @@ def handover_rows(d: Deps, actor: Account, unmasked: bool = False) -> list[dict[
                 "principal_mobile": principal["mobile"] if unmasked else mask_mobile(principal["mobile"] or ""),
             })
         if unmasked:
+            audit.record(uow, actor=actor.username, action="desk.export_unmasked", target="authority-desk",
+                         detail={"orders": [o.id for o in waiting]}, at=now)
             uow.commit()
     return rows
 
