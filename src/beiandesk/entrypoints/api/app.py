@@ -33,11 +33,13 @@ def create_app(app: App, *, on_startup: list[Callable[[], Any]] | None = None,
         for fn in reversed(on_shutdown or []):
             fn()
 
-    api = FastAPI(title="beiandesk", version=__version__, lifespan=lifespan,
+    api = FastAPI(title="beiandesk", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="ICP 备案服务平台 — 网站变更（接入商）。错误均为 RFC 9457 problem JSON，含 `code`。")
     api.state.deps = app.deps
     api.state.app = app
     problems.install(api)
+    from beiandesk.entrypoints.api import docs
+    docs.install(api)  # /docs and /redoc with packaged assets: they work offline
     _metrics(api)
 
     @api.get("/healthz", tags=["ops"])
