@@ -40,3 +40,15 @@ def test_report_page_for_admins_only(app, seeded, fakes) -> None:  # noqa: ANN00
         assert "运营报表" in page.text
         log_in(web, "demo-reviewer")
         assert web.get("/admin/reports").status_code == 403
+
+
+def test_report_page_shows_the_latest_sweep(app, seeded) -> None:  # noqa: ANN001
+    from beiandesk.domain.problems import error
+    from beiandesk.services import sweep
+    seeded.site_probe.problems = [error("footer_filing_number_missing", "网站首页底部没有展示备案号")]
+    summary = sweep.run(seeded, concurrency=2)
+    assert summary.checked == 3 and summary.failing == 3
+    with console_client(app) as web:
+        log_in(web, "demo-admin")
+        page = web.get("/admin/reports").text
+        assert "合规巡检" in page and "检查 3 个网站" in page and "网站首页底部没有展示备案号" in page

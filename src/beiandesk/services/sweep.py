@@ -1,18 +1,28 @@
 """Compliance sweep: the footer and reachability check run over every filed open website.
 
 The same probe the pre-check uses, so the provider finds a missing or unlinked filing number
-before the 管局 does (product.md §Beyond the anchors).
+before the 管局 does (product.md §Beyond the anchors). Websites are read a page at a time and
+probed with at most ``concurrency`` requests in flight, and results are written in batches, so
+memory stays flat however many websites are filed; every result is kept per website (its
+history) with one ``sweep_runs`` row per sweep for the admin's chart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
-from beiandesk.domain.model import WebsiteStatus
+from beiandesk.domain.model import Website, WebsiteStatus
 from beiandesk.domain.problems import Problem, error
 from beiandesk.services.deps import Deps
+from beiandesk.services.precheck import china_today
+
+PAGE = 500
+WRITE_BATCH = 200
 
 
 @dataclass
@@ -23,35 +33,129 @@ class SweepResult:
     home_url: str
     problems: list[Problem]
 
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
     def to_dict(self) -> dict:
         return {"website_id": self.website_id, "filing_number": self.filing_number, "name": self.name,
-                "home_url": self.home_url, "ok": not any(p.is_error for p in self.problems),
+                "home_url": self.home_url, "ok": self.ok,
                 "problems": [p.to_dict() for p in self.problems]}
 
 
-def sweep(d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | None = None) -> list[SweepResult]:
+@dataclass
+class SweepSummary:
+    run_id: int | None = None
+    checked: int = 0
+    failing: int = 0
+    results: list[SweepResult] = field(default_factory=list)  # all, or only failing ones
+
+
+def _open_sites(d: Deps) -> Iterator[Website]:
+    offset = 0
+    while True:
+        with d.uow(readonly=True) as uow:
+            page = uow.websites.list(account_id=None, limit=PAGE, offset=offset)
+        yield from (w for w in page if w.status == WebsiteStatus.open)
+        if len(page) < PAGE:
+            return
+        offset += PAGE
+
+
+def _count_open(d: Deps) -> int:
     with d.uow(readonly=True) as uow:
-        sites = [w for w in uow.websites.list() if w.status == WebsiteStatus.open]
-    total = len(sites)
+        counts = getattr(uow.websites, "count_open", None)
+        return counts() if counts else -1
+
+
+def _check(d: Deps, site: Website) -> SweepResult:
+    try:
+        problems = d.site_probe.probe(site.info.home_url, site.filing_number)
+    except Exception as exc:  # noqa: BLE001 - one bad record must not stop the sweep
+        problems = [error("site_check_failed", f"无法检查该网站：{type(exc).__name__}。请核对首页地址与备案号。",
+                          field="home_url")]
+    return SweepResult(site.id, site.filing_number, site.info.name, site.info.home_url, problems)
+
+
+def run(d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | None = None,
+        keep: str = "all") -> SweepSummary:
+    """Probe every open website; store each result; ``keep`` ``"all"`` or ``"failing"`` results."""
+    summary = SweepSummary()
+    if d.site_probe is None:
+        return summary
+    now = d.clock.now()
+    with d.uow() as uow:
+        summary.run_id = uow.sweeps.start(now)
+        uow.commit()
+    total = _count_open(d)
     if progress:
         progress(0, total)
-    if d.site_probe is None or not sites:
-        return []
-    done = 0
+    pending: list[dict[str, Any]] = []
 
-    def check(site) -> SweepResult:  # noqa: ANN001
-        try:
-            problems = d.site_probe.probe(site.info.home_url, site.filing_number)
-        except Exception as exc:  # noqa: BLE001 - one bad record must not stop the sweep
-            problems = [error("site_check_failed", f"无法检查该网站：{type(exc).__name__}。请核对首页地址与备案号。",
-                              field="home_url")]
-        return SweepResult(site.id, site.filing_number, site.info.name, site.info.home_url, problems)
+    def flush() -> None:
+        with d.uow() as uow:
+            uow.sweeps.add_results(summary.run_id, pending)
+            uow.commit()
+        pending.clear()
 
-    results: list[SweepResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for result in pool.map(check, sites):
-            results.append(result)
-            done += 1
-            if progress:
-                progress(done, total)
-    return results
+    def collect(result: SweepResult) -> None:
+        summary.checked += 1
+        summary.failing += 0 if result.ok else 1
+        if keep == "all" or not result.ok:
+            summary.results.append(result)
+        pending.append({"website_id": result.website_id, "checked_at": d.clock.now(), "ok": result.ok,
+                        "problems": [p.to_dict() for p in result.problems]})
+        if len(pending) >= WRITE_BATCH:
+            flush()
+        if progress:
+            progress(summary.checked, max(total, summary.checked))
+
+    window = max(1, concurrency) * 2
+    in_flight: deque[Future[SweepResult]] = deque()
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep") as pool:
+        for site in _open_sites(d):
+            in_flight.append(pool.submit(_check, d, site))
+            while len(in_flight) >= window:
+                collect(in_flight.popleft().result())
+        while in_flight:
+            collect(in_flight.popleft().result())
+    if pending:
+        flush()
+    with d.uow() as uow:
+        uow.sweeps.finish(summary.run_id, summary.checked, summary.failing, d.clock.now())
+        uow.commit()
+    return summary
+
+
+def sweep(d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | None = None) -> list[SweepResult]:
+    """Every open website's result (the CLI's listing); also stored, like :func:`run`."""
+    return run(d, concurrency, progress).results
+
+
+def per_day(d: Deps, days: int = 14) -> list[tuple[Any, int, int]]:
+    """(day, websites with problems, websites checked) of each day's last sweep, oldest first."""
+    now = d.clock.now()
+    today = china_today(now)
+    with d.uow(readonly=True) as uow:
+        runs = uow.sweeps.runs(now - timedelta(days=days + 1))
+    last: dict[Any, dict] = {}
+    for r in runs:
+        last[china_today(r["started_at"])] = r
+    out = []
+    for i in range(days - 1, -1, -1):
+        day = today - timedelta(days=i)
+        r = last.get(day)
+        out.append((day, r["failing"] if r else 0, r["checked"] if r else 0))
+    return out
+
+
+def latest(d: Deps, limit: int = 200) -> dict[str, Any] | None:
+    """The newest finished sweep with the websites it found problems on."""
+    now = d.clock.now()
+    with d.uow(readonly=True) as uow:
+        runs = uow.sweeps.runs(now - timedelta(days=3650))
+        if not runs:
+            return None
+        run_row = runs[-1]
+        failing = uow.sweeps.failing_of_run(run_row["id"], limit)
+    return {**run_row, "websites": failing}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
@@ -133,6 +133,10 @@ class WebsiteRepo:
     def get(self, website_id: int) -> Website | None:
         row = self.conn.execute(select(t.websites).where(t.websites.c.id == website_id)).first()
         return self._to(row) if row else None
+
+    def count_open(self) -> int:
+        return self.conn.execute(select(func.count()).select_from(t.websites).where(
+            t.websites.c.status == "open")).scalar_one()
 
     def list(self, account_id: int | None = None, subject_ids: Iterable[int] | None = None,
              limit: int | None = None, offset: int = 0) -> list[Website]:

@@ -369,3 +369,25 @@ claims = Table(
     Column("claimed_at", UTCDateTime, nullable=False),
     Column("active_at", UTCDateTime, nullable=False),
 )
+
+#: One compliance sweep (``beiandesk sweep`` or the scheduled one): when, how many, how many failed.
+sweep_runs = Table(
+    "sweep_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False, index=True),
+    Column("finished_at", UTCDateTime),
+    Column("checked", Integer, nullable=False, default=0),
+    Column("failing", Integer, nullable=False, default=0),
+)
+
+#: Each website's result in each sweep: the history of its footer and reachability.
+sweep_results = Table(
+    "sweep_results", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", ForeignKey("sweep_runs.id"), nullable=False, index=True),
+    Column("website_id", ForeignKey("websites.id"), nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("problems", JSON, nullable=False),
+    Index("ix_sweep_results_website_checked", "website_id", "checked_at"),
+)

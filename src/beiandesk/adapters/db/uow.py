@@ -22,6 +22,7 @@ from beiandesk.adapters.db.webhooks import WebhookRepo
 from beiandesk.adapters.db.claims import ClaimRepo
 from beiandesk.adapters.db.reminders import ReminderRepo
 from beiandesk.adapters.db.reports import ReportRepo
+from beiandesk.adapters.db.sweeps import SweepRepo
 from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
 from beiandesk.adapters.db.records_import import ImportRepo
 from beiandesk.adapters.db.sessions import SessionRepo
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
         self.reminders = ReminderRepo(self.conn)
         self.reports = ReportRepo(self.conn)
         self.claims = ClaimRepo(self.conn)
+        self.sweeps = SweepRepo(self.conn)
         self.imports = ImportRepo(self.conn, self.cipher)
         self.sessions = SessionRepo(self.conn)
         self.account_admin = AccountAdminRepo(self.conn)

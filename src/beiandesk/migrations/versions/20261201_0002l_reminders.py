@@ -1,5 +1,5 @@
 """Reminders sent once each (issue 14): domain / server expiry at 30, 7 and 1 days, stale orders;
-reviewer claims; an index for the SLA report's reading of the timeline by kind and time.
+reviewer claims; stored compliance sweeps; an index for the SLA report's reading of the timeline by kind and time.
 
 Revision ID: 0002l
 Revises: 0001
@@ -52,6 +52,32 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['change_id'], ['change_orders.id'], name=op.f('fk_claims_change_id_change_orders')),
         sa.PrimaryKeyConstraint('change_id', name=op.f('pk_claims')),
     )
+    op.create_table(
+        'sweep_runs',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('checked', sa.Integer(), nullable=False),
+        sa.Column('failing', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_sweep_runs')),
+    )
+    with op.batch_alter_table('sweep_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sweep_runs_started_at'), ['started_at'], unique=False)
+    op.create_table(
+        'sweep_results',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('run_id', sa.Integer(), nullable=False),
+        sa.Column('website_id', sa.Integer(), nullable=False),
+        sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('ok', sa.Boolean(), nullable=False),
+        sa.Column('problems', sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(['run_id'], ['sweep_runs.id'], name=op.f('fk_sweep_results_run_id_sweep_runs')),
+        sa.ForeignKeyConstraint(['website_id'], ['websites.id'], name=op.f('fk_sweep_results_website_id_websites')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_sweep_results')),
+    )
+    with op.batch_alter_table('sweep_results', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sweep_results_run_id'), ['run_id'], unique=False)
+        batch_op.create_index('ix_sweep_results_website_checked', ['website_id', 'checked_at'], unique=False)
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_kind_at', ['kind', 'at'], unique=False)
 
@@ -59,6 +85,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_kind_at')
+    op.drop_table('sweep_results')
+    op.drop_table('sweep_runs')
     op.drop_table('claims')
     op.drop_table('expiry_watch')
     op.drop_table('reminders_sent')
