@@ -427,6 +427,8 @@ def test_reject_refused_elsewhere(state: ChangeState) -> None:
 
 def test_authority_accepted_starts_the_sms_check() -> None:
     order = submitted()
+    rules.record_call(order, "reached", "", "rev", NOW)
+    rules.approve_first_review(order, "", "rev", NOW)  # the hand-over follows a first-review pass
     deadline = NOW + timedelta(hours=24)
     rules.authority_accepted(order, "REF-1", deadline, NOW)
     assert order.state == S.authority_sms and order.authority_ref == "REF-1" and order.sms_deadline == deadline
