@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_import.py [--rows 100000] [--small 10000] [--db sqlite,postgresql]
                                            [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    .venv/bin/python bench/bench_import.py --stream-mb 200    # a 200 MB file, read + parsed only
 
 1. Writes two valid CSV files (``--small`` and ``--rows`` websites; two websites per subject,
    every ID number and credit code with its real check digit) — streamed, as an export would be.
@@ -83,6 +84,33 @@ def _pg_database(pg_url: str) -> tuple[str, object]:
     return make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
 
 
+def _stream_child(path: str, out: mp.Queue) -> None:
+    from beiandesk.adapters.records_files import open_records_file
+    from beiandesk.domain.import_rows import parse_row
+
+    t0 = time.perf_counter()
+    records = open_records_file(Path(path))  # the structure pass: encoding, quoting, header, count
+    t1 = time.perf_counter()
+    n = sum(1 for line, raw in records.rows() if parse_row(raw, line)[0] is not None)
+    out.put((records.total, n, t1 - t0, time.perf_counter() - t1,
+             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def stream_check(megabytes: int) -> None:
+    """A file of ``megabytes`` MB read and parsed end to end (no database): peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="bench-import-big-") as tmp:
+        p = Path(tmp) / "big.csv"
+        n = int(megabytes * 1e6 / 437)  # ~437 bytes a generated row
+        write_file(p, n)
+        q = mp.get_context("spawn").Queue()
+        proc = mp.get_context("spawn").Process(target=_stream_child, args=(str(p), q))
+        proc.start()
+        total, parsed, structure_s, rows_s, peak = q.get()
+        proc.join()
+        print(f"{p.stat().st_size / 1e6:.0f} MB CSV, {total:,} rows: structure pass {structure_s:.1f} s, "
+              f"read + parse {rows_s:.1f} s ({parsed:,} rows), peak RSS {peak / 1024:.0f} MB", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
@@ -90,7 +118,12 @@ def main() -> None:
     ap.add_argument("--db", default="sqlite,postgresql")
     ap.add_argument("--pg-url", default=os.environ.get("BEIANDESK_TEST_PG_URL",
                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--stream-mb", type=int, default=0,
+                    help="only read and parse a generated file of this many MB (no database)")
     args = ap.parse_args()
+    if args.stream_mb:
+        stream_check(args.stream_mb)
+        return
     ctx = mp.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         files = {}

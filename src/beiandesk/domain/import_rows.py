@@ -166,11 +166,11 @@ class ImportRecord:
         return self.subject.filing_number
 
     def mobiles(self) -> set[str]:
-        return {m for m in (identity.normalize_mobile(self.subject.principal.mobile),
-                            identity.normalize_mobile(self.info.principal.mobile)) if m}
+        """The principals' mobiles (already normalised by :func:`parse_row`)."""
+        return {m for m in (self.subject.principal.mobile, self.info.principal.mobile) if m}
 
     def ascii_domains(self) -> list[str]:
-        return [normalize_domain(d) for d in self.info.domains]
+        return [normalize_domain(d) for d in self.info.domains]  # to_ascii is memoised
 
 
 @dataclass
@@ -244,7 +244,7 @@ def _principal(raw: Mapping[str, Any], prefix: str) -> Principal:
 
 def parse_row(raw: Mapping[str, Any], line: int) -> tuple[ImportRecord | None, list[Problem]]:
     """The record of one row, or None with the problems of its shape (step 1 above)."""
-    raw = {k: _cell(raw, k) for k in COLUMNS}
+    raw = {k: v.strip() if type(v := raw.get(k)) is str else _cell(raw, k) for k in COLUMNS}
     out: list[Problem] = []
     subject_fn = parse_record_filing_number(raw["subject_filing_number"])
     if subject_fn is None or subject_fn.seq is not None:
