@@ -13,7 +13,6 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -21,32 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from beiandesk import bootstrap  # noqa: E402
 from beiandesk.adapters.site_probe import HttpSiteProbe  # noqa: E402
 from beiandesk.config import Settings  # noqa: E402
-from beiandesk.domain.model import Principal, Resource, Subject, SubjectKind, Website, WebsiteInfo, WebsiteStatus  # noqa: E402
 from beiandesk.services import sweep  # noqa: E402
-from tests.many_sites import ManySites, footer_page, loopback_resolver  # noqa: E402
-
-SUBJECT = "京ICP备20269999号"
-
-
-def fill(deps, n: int, port: int) -> dict[str, str]:  # noqa: ANN001
-    now = datetime.now(UTC)
-    p = Principal("测试", "resident_id", "110101199003077777", "13800000000", "t@example.cn")
-    pages = {}
-    with deps.uow() as uow:
-        subject = uow.subjects.add(Subject(0, None, SubjectKind.enterprise, "巡检测试有限公司", "北京", "uscc",
-                                           "91110000MA00000000", SUBJECT, p), now)
-        batch = []
-        for i in range(1, n + 1):
-            host = f"site{i}.sweep.test"
-            number = f"{SUBJECT}-{i}"
-            # One site in 20 shows a wrong number: the sweep has something to find.
-            pages[host] = footer_page(number if i % 20 else f"{SUBJECT}-{i + 1}")
-            info = WebsiteInfo(f"巡检网站{i}", (host,), f"http://{host}:{port}/", p, ("企业官网",), Resource())
-            batch.append(Website(0, subject.id, number, WebsiteStatus.open, info))
-        uow.websites.add_many(batch, now)
-        uow.commit()
-    return pages
-
+from tests.many_sites import SWEEP_SUBJECT, ManySites, fill_websites, footer_page, loopback_resolver  # noqa: E402
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
@@ -57,7 +32,9 @@ def main() -> None:
     app = bootstrap.build(settings)
     pages: dict[str, str] = {}
     with ManySites(lambda host: pages.get(host)) as server:
-        pages.update(fill(app.deps, n, server.port))
+        # One site in 20 shows a wrong number: the sweep has something to find.
+        pages.update(fill_websites(app.deps, n, server.port, lambda i, number: footer_page(
+            number if i % 20 else f"{SWEEP_SUBJECT}-{i + 1}")))
         app.deps.site_probe = HttpSiteProbe(allow_private=True, resolver=loopback_resolver)
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()

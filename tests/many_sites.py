@@ -76,3 +76,31 @@ def footer_page(filing_number: str) -> str:
 
 def loopback_resolver(host: str, port: int) -> list[str]:
     return ["127.0.0.1"]
+
+
+SWEEP_SUBJECT = "京ICP备20269999号"
+
+
+def fill_websites(deps, n: int, port: int, page_of: Callable[[int, str], str | None]) -> dict[str, str]:  # noqa: ANN001
+    """``n`` open websites ``siteN.sweep.test`` of one subject, served on ``port``; their pages
+    (``page_of(i, filing_number)``; None: no page) keyed by host name."""
+    from datetime import UTC, datetime
+
+    from beiandesk.domain.model import Principal, Resource, Subject, SubjectKind, Website, WebsiteInfo, WebsiteStatus
+    now = datetime.now(UTC)
+    p = Principal("测试", "resident_id", "110101199003077777", "13800000000", "t@example.cn")
+    pages: dict[str, str] = {}
+    with deps.uow() as uow:
+        subject = uow.subjects.add(Subject(0, None, SubjectKind.enterprise, "巡检测试有限公司", "北京", "uscc",
+                                           "91110000MA00000000", SWEEP_SUBJECT, p), now)
+        batch = []
+        for i in range(1, n + 1):
+            host, number = f"site{i}.sweep.test", f"{SWEEP_SUBJECT}-{i}"
+            page = page_of(i, number)
+            if page is not None:
+                pages[host] = page
+            info = WebsiteInfo(f"巡检网站{i}", (host,), f"http://{host}:{port}/", p, ("企业官网",), Resource())
+            batch.append(Website(0, subject.id, number, WebsiteStatus.open, info))
+        uow.websites.add_many(batch, now)
+        uow.commit()
+    return pages

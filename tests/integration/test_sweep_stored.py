@@ -3,41 +3,25 @@ with history, per-day figures, bounded work in flight; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from beiandesk.adapters.site_probe import HttpSiteProbe
-from beiandesk.domain.model import Principal, Resource, Subject, SubjectKind, Website, WebsiteInfo, WebsiteStatus
 from beiandesk.services import sweep
-from tests.many_sites import ManySites, footer_page, loopback_resolver
+from tests.many_sites import SWEEP_SUBJECT, ManySites, fill_websites, footer_page, loopback_resolver
 
-SUBJECT = "京ICP备20269999号"
+SUBJECT = SWEEP_SUBJECT
 
 
-def _fill(deps, n: int, port: int, pages: dict[str, str]) -> None:  # noqa: ANN001
-    now = datetime.now(UTC)
-    p = Principal("测试", "resident_id", "110101199003077777", "13800000000", "t@example.cn")
-    with deps.uow() as uow:
-        subject = uow.subjects.add(Subject(0, None, SubjectKind.enterprise, "巡检测试有限公司", "北京", "uscc",
-                                           "91110000MA00000000", SUBJECT, p), now)
-        batch = []
-        for i in range(1, n + 1):
-            host = f"site{i}.sweep.test"
-            number = f"{SUBJECT}-{i}"
-            if i % 10 == 0:
-                pages[host] = footer_page(f"{SUBJECT}-{i + 1}")  # the wrong website's number
-            elif i % 10 != 5:
-                pages[host] = footer_page(number)
-            # i % 10 == 5: no page at all (404)
-            info = WebsiteInfo(f"巡检网站{i}", (host,), f"http://{host}:{port}/", p, ("企业官网",), Resource())
-            batch.append(Website(0, subject.id, number, WebsiteStatus.open, info))
-        uow.websites.add_many(batch, now)
-        uow.commit()
+def _page(i: int, number: str) -> str | None:
+    if i % 10 == 0:
+        return footer_page(f"{SUBJECT}-{i + 1}")  # the wrong website's number
+    if i % 10 == 5:
+        return None  # no page at all (404)
+    return footer_page(number)
 
 
 def test_sweep_stores_every_result_with_history(seeded) -> None:  # noqa: ANN001
     pages: dict[str, str] = {}
     with ManySites(lambda host: pages.get(host)) as server:
-        _fill(seeded, 600, server.port, pages)
+        pages.update(fill_websites(seeded, 600, server.port, _page))
         seeded.site_probe = HttpSiteProbe(allow_private=True, resolver=loopback_resolver, timeout_s=5)
         seen = []
         first = sweep.run(seeded, concurrency=16, keep="failing", progress=lambda done, total: seen.append(total))

@@ -37,13 +37,18 @@ def done(uow: Any, order: ChangeOrder) -> None:
     uow.claims.drop(order.id)
 
 
+def _locked(uow: Any, change_id: int) -> ChangeOrder:
+    order = uow.changes.get(change_id, for_update=True)
+    if order is None:
+        raise NotFound("变更单")
+    return order
+
+
 def claim(d: Deps, actor: Account, change_id: int) -> dict[str, Any]:
     _staff(actor)
     now = d.clock.now()
     with d.uow() as uow:
-        order = uow.changes.get(change_id, for_update=True)
-        if order is None:
-            raise NotFound("变更单")
+        order = _locked(uow, change_id)
         if order.state not in CLAIMABLE:
             raise DomainError("not_in_review", "该变更单不在初审或退回状态，无需认领。", status=409)
         before = rules.holder(uow.claims.get(order.id), d.clock.now())
@@ -59,9 +64,7 @@ def release(d: Deps, actor: Account, change_id: int) -> dict[str, Any]:
     _staff(actor)
     now = d.clock.now()
     with d.uow() as uow:
-        order = uow.changes.get(change_id, for_update=True)
-        if order is None:
-            raise NotFound("变更单")
+        order = _locked(uow, change_id)
         current = uow.claims.get(order.id)
         rules.may_release(current, actor, now)
         if rules.holder(current, now) is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from beiandesk.domain.errors import NotFound
-from beiandesk.domain.model import Account, Subject, Website
+from beiandesk.domain.model import Account, Subject, Website, WebsiteStatus
 from beiandesk.services.deps import Deps
 
 
@@ -41,3 +43,16 @@ def website_history(d: Deps, actor: Account, website_id: int) -> list[dict]:
     get_website(d, actor, website_id)
     with d.uow(readonly=True) as uow:
         return uow.websites.history(website_id)
+
+
+def iter_open_websites(d: Deps, page: int = 500) -> Iterator[Website]:
+    """Every filed open website, read a page at a time (the sweep and the daily reminders walk
+    them all; memory stays flat however many are filed)."""
+    offset = 0
+    while True:
+        with d.uow(readonly=True) as uow:
+            rows = uow.websites.list(account_id=None, limit=page, offset=offset)
+        yield from (w for w in rows if w.status == WebsiteStatus.open)
+        if len(rows) < page:
+            return
+        offset += page

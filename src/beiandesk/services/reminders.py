@@ -21,8 +21,9 @@ from beiandesk.domain import expiry
 from beiandesk.domain.change import event, transition
 from beiandesk.domain.domains import registrable_domain
 from beiandesk.domain.masking import mask_mobile
-from beiandesk.domain.model import ChangeOrder, Subject, Website, WebsiteStatus
+from beiandesk.domain.model import ChangeOrder, Subject, Website
 from beiandesk.domain.states import ChangeState
+from beiandesk.services import records
 from beiandesk.services.deps import Deps
 from beiandesk.services.precheck import china_today
 
@@ -43,17 +44,6 @@ class Expiry:
     what: str  # the domain, or the resource's instance id / kind
     expires_on: date
     days_left: int
-
-
-def _websites(d: Deps) -> Any:
-    offset = 0
-    while True:
-        with d.uow(readonly=True) as uow:
-            page = uow.websites.list(account_id=None, limit=PAGE, offset=offset)
-        yield from (w for w in page if w.status == WebsiteStatus.open)
-        if len(page) < PAGE:
-            return
-        offset += PAGE
 
 
 def _domain_expiry(d: Deps, domain: str, now: datetime, lookup: bool) -> date | None:
@@ -157,7 +147,7 @@ def send_expiry_reminders(d: Deps) -> int:
     today = china_today(now)
     sent = 0
     subjects: dict[int, Subject | None] = {}
-    for website in _websites(d):
+    for website in records.iter_open_websites(d, PAGE):
         found = expiries(d, website, now)
         with d.uow() as uow:
             uow.reminders.watch(website.id, [(e.kind, e.what, e.expires_on) for e in found], now)

@@ -10,14 +10,15 @@ history) with one ``sweep_runs`` row per sweep for the admin's chart.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from beiandesk.domain.model import Website, WebsiteStatus
+from beiandesk.domain.model import Website
 from beiandesk.domain.problems import Problem, error
+from beiandesk.services import records
 from beiandesk.services.deps import Deps
 from beiandesk.services.precheck import china_today
 
@@ -49,17 +50,6 @@ class SweepSummary:
     checked: int = 0
     failing: int = 0
     results: list[SweepResult] = field(default_factory=list)  # all, or only failing ones
-
-
-def _open_sites(d: Deps) -> Iterator[Website]:
-    offset = 0
-    while True:
-        with d.uow(readonly=True) as uow:
-            page = uow.websites.list(account_id=None, limit=PAGE, offset=offset)
-        yield from (w for w in page if w.status == WebsiteStatus.open)
-        if len(page) < PAGE:
-            return
-        offset += PAGE
 
 
 def _count_open(d: Deps) -> int:
@@ -113,7 +103,7 @@ def run(d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | No
     window = max(1, concurrency) * 2
     in_flight: deque[Future[SweepResult]] = deque()
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep") as pool:
-        for site in _open_sites(d):
+        for site in records.iter_open_websites(d, PAGE):
             in_flight.append(pool.submit(_check, d, site))
             while len(in_flight) >= window:
                 collect(in_flight.popleft().result())
