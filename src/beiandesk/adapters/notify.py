@@ -118,7 +118,7 @@ class SmtpMailer:
             raise PermanentFailure(f"SMTP 服务器证书校验失败：{exc.verify_message}", {"message_id": msg["Message-ID"]}) from None
         except (OSError, smtplib.SMTPException, socket.timeout) as exc:
             raise TransientFailure(f"SMTP 连接失败：{type(exc).__name__}: {exc}", {"message_id": msg["Message-ID"]}) from None
-        return {"message_id": msg["Message-ID"], "server": f"{self.host}:{self.port}", "refused": sorted(refused)}
+        return {"message_id": msg["Message-ID"], "server": f"{self.host}:{self.port}", "refused": len(refused)}
 
 
 def _text(value: Any) -> str:
