@@ -27,7 +27,9 @@ EVENT_KINDS: frozenset[str] = frozenset({
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Subscribe to every kind (also the ones added later).
 ALL = "*"
-MAX_URL, MIN_SECRET, MAX_SECRET = 2000, 16, 256
+#: The secret is the integrator's (like GitHub's, any non-blank string); 16+ random characters
+#: are what the console recommends.
+MAX_URL, MIN_SECRET, MAX_SECRET, RECOMMENDED_SECRET = 2000, 1, 256, 16
 
 
 def check_events(events: Sequence[str]) -> list[str]:
@@ -48,9 +50,10 @@ def check_events(events: Sequence[str]) -> list[str]:
 
 
 def check_secret(secret: str) -> str:
-    if not (MIN_SECRET <= len(secret or "") <= MAX_SECRET):
+    if not (secret or "").strip() or len(secret) > MAX_SECRET:
         raise DomainError("webhook_secret_invalid",
-                          f"签名密钥（secret）长度须为 {MIN_SECRET}–{MAX_SECRET} 个字符，请使用随机生成的字符串。")
+                          f"签名密钥（secret）不能为空，最长 {MAX_SECRET} 个字符；"
+                          f"建议使用至少 {RECOMMENDED_SECRET} 个字符的随机字符串。")
     return secret
 
 

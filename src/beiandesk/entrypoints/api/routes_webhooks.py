@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/admin/webhooks", tags=["webhooks"])
 class WebhookBody(Strict):
     url: Annotated[str, Field(min_length=8, max_length=rules.MAX_URL, examples=["https://example.com/hooks/beiandesk"])]
     secret: Annotated[str, Field(min_length=1, max_length=rules.MAX_SECRET,
-                                 description=f"签名密钥（{rules.MIN_SECRET}–{rules.MAX_SECRET} 个字符）")]
+                                 description=f"签名密钥（HMAC-SHA256 的密钥；建议至少 {rules.RECOMMENDED_SECRET} 个随机字符）")]
     events: Annotated[list[Annotated[str, Field(max_length=40)]], Field(
         max_length=40, description="订阅的事件类型（办理记录的 kind）；* 表示全部",
         examples=[["authority_submitted", "approved", "authority_rejected"]])]
