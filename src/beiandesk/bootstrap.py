@@ -124,7 +124,7 @@ def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, 
         setattr(deps, key, value)
     jobs = None
     if with_jobs:
-        from beiandesk.adapters.jobs import JobRunner
+        from beiandesk.entrypoints.worker import JobRunner  # the worker shell (an entry point)
         jobs = JobRunner(settings, deps)
         deps.wake = jobs.wake
     return App(settings=settings, engine=engine, deps=deps, jobs=jobs)
