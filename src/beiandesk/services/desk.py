@@ -114,9 +114,7 @@ def decision(d: Deps, actor: Account, change_id: int, decision: str, reasons: li
     reasons = [r.strip()[:MAX_REASON] for r in reasons or [] if r and r.strip()][:20]
     if decision == "approve":
         return _apply(d, actor, change_id, "approved", "登记为管局通过")
-    if decision == "reject":
-        if not reasons:
-            raise DomainError("reasons_required", "登记管局驳回时请至少填写一条原因。")
+    if decision == "reject":  # without reasons the applicant reads 管局审核未通过 (domain default)
         return _apply(d, actor, change_id, "rejected", "登记为管局驳回", reasons=reasons)
     raise DomainError("invalid_request", "decision 只能是 approve（管局通过）或 reject（管局驳回）。")
 
