@@ -347,3 +347,121 @@ def upscale(image: np.ndarray, megapixels: float = 12.0) -> np.ndarray:
     """The same photo at phone-camera size (e.g. 12 MP), for the benchmark and scale tests."""
     factor = (megapixels * 1e6 / (image.shape[0] * image.shape[1])) ** 0.5
     return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+
+
+# --- real people (tests/photos/, see tests/photos/SOURCES.md) ----------------------------------
+
+PHOTOS = __import__("pathlib").Path(__file__).parent / "photos"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A cut-out (tests/photos/NAME.png, BGRA) and where, read off by eye, the top of the head
+    (hair or cap) and the eye line are in it (rows, cut-out pixels)."""
+
+    name: str
+    crown_y: int
+    eyes_y: int
+    why: str
+
+
+PEOPLE = (
+    Person("obama", 25, 121, "man, dark skin, broad smile with teeth, eyes open, frontal"),
+    Person("obama3", 94, 162, "man, dark skin, mouth closed, eyes open, frontal, smaller face"),
+    Person("biden", 44, 138, "older man, white hair, light skin, slight smile, eyes open"),
+    Person("hopper", 25, 172, "older woman, glasses (no glare), naval cap, eyes open, frontal"),
+)
+
+
+@functools.lru_cache(maxsize=None)
+def cutout(name: str) -> tuple[np.ndarray, np.ndarray]:
+    rgba = cv2.imread(str(PHOTOS / f"{name}.png"), cv2.IMREAD_UNCHANGED)
+    return rgba[..., :3].copy(), rgba[..., 3].astype(np.float32) / 255.0
+
+
+def scene(name: str) -> np.ndarray:
+    return cv2.imread(str(PHOTOS / f"{name}.jpg"), cv2.IMREAD_COLOR)
+
+
+#: White space above the cut-out in the passing photo (its own top rows are white too).
+HEAD_MARGIN = 20
+
+
+def on_white(person: Person, background=WHITE) -> np.ndarray:
+    crop, alpha = cutout(person.name)
+    h, w = crop.shape[:2]
+    if isinstance(background, np.ndarray):
+        background = cv2.resize(background, (w, h + HEAD_MARGIN), interpolation=cv2.INTER_AREA)
+    return compose(
+        crop, alpha, canvas=(h + HEAD_MARGIN, w), offset=(HEAD_MARGIN, 0), background=background
+    )
+
+
+def shrunk(person: Person, canvas: tuple[int, int] = (2000, 1500)) -> np.ndarray:
+    """The person at a quarter size, standing far back in a 1500×2000 white frame (the face
+    is ≈ 35–60 px wide)."""
+    crop, alpha = cutout(person.name)
+    h, w = crop.shape[:2]
+    s = 0.25
+    return compose(
+        crop,
+        alpha,
+        canvas=canvas,
+        offset=(canvas[0] - int(h * s) - 600, (canvas[1] - int(w * s)) // 2),
+        scale=s,
+    )
+
+
+def real_set() -> tuple[Sample, ...]:
+    """Real people (tests/photos/SOURCES.md) on white, and what a careful reviewer would turn
+    away: each label says why (Sample.name carries the person and the change)."""
+    out: list[Sample] = []
+
+    def sample(name: str, image: np.ndarray, *codes: str) -> None:
+        out.append(Sample(name, image, frozenset(codes)))
+
+    offwhite = np.clip(np.random.default_rng(3).normal(238, 2.0, (600, 600, 3)), 0, 255)
+    blue = np.empty((600, 600, 3), np.float32)
+    blue[:] = (219, 142, 67)
+    for p in PEOPLE:
+        good = on_white(p)
+        sample(f"{p.name}_good", good)  # why: p.why, plain white, chest up, whole head in frame
+        sample(f"{p.name}_good_mirrored", cv2.flip(good, 1))
+        sample(f"{p.name}_good_offwhite", on_white(p, offwhite.astype(np.uint8)))
+        sample(f"{p.name}_too_dark", (good.astype(np.float32) * 0.3).astype(np.uint8), "too_dark")
+        # defocus: a Gaussian blur of σ ≈ 1.3 % of the frame width (≈ 4 % of the face's width)
+        sigma = 0.013 * good.shape[1]
+        sample(f"{p.name}_too_blurry", cv2.GaussianBlur(good, (0, 0), sigma), "too_blurry")
+        sample(
+            f"{p.name}_too_blurry_shake", shake(good, int(0.05 * good.shape[1]) | 1), "too_blurry"
+        )
+        sample(f"{p.name}_face_too_small", shrunk(p), "face_too_small")
+        # the frame's top edge halfway between the crown and the eyes: forehead cut off
+        top = HEAD_MARGIN + (p.crown_y + p.eyes_y) // 2
+        sample(f"{p.name}_face_cut_off", good[top:], "face_cut_off")
+        sample(
+            f"{p.name}_background_blue", on_white(p, blue.astype(np.uint8)), "background_not_white"
+        )
+        sample(
+            f"{p.name}_background_scene", on_white(p, scene("group_scene")), "background_not_white"
+        )
+    # Scenes as shot (labels by eye):
+    sample("obama_scene", scene("obama_scene"), "background_not_white")  # flag, curtains
+    sample("biden_scene", scene("biden_scene"), "background_not_white")  # office, furniture
+    sample("hopper_scene", scene("hopper_scene"), "background_not_white")  # flag, blue drape
+    # speaking: mouth open, head turned to his left, flag and microphone
+    sample(
+        "obama2_scene",
+        scene("obama2_scene"),
+        "background_not_white",
+        "mouth_open",
+        "not_facing_camera",
+    )
+    sample("group_scene", scene("group_scene"), "multiple_faces")  # six people at a table
+    sample("two_men_scene", scene("two_men_scene"), "multiple_faces")  # two coaches
+    return tuple(out)
+
+
+def evaluation_set() -> tuple[Sample, ...]:
+    """Everything the benchmark scores: the astronaut set and the real people."""
+    return labelled_set() + real_set()

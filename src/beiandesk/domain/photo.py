@@ -77,7 +77,9 @@ MIN_BACKGROUND_SAMPLE = 0.04
 
 # --- exposure and focus ----------------------------------------------------------------------
 #: The brightest tenth of a well-lit white-background photo is the wall, ≥ 200; below this
-#: the whole frame is underexposed whatever the background.
+#: the whole frame is underexposed whatever the background. Measured on the brightest channel
+#: (HSV value), so a saturated blue or red backdrop (luma ≈ 130, value ≈ 220) reads as lit:
+#: such a photo is background_not_white, not too_dark.
 MIN_BRIGHT_P90 = 110
 #: A dim frame (the white wall photographed grey, brightest tenth below DIM_BRIGHT_P90) with a
 #: dim face (median luma below DIM_FACE_LUMA) is underexposed; either alone is not (a grey or
@@ -109,6 +111,41 @@ MAX_EYE_GLARE = 0.06
 #: eye-box centres wobble by ±5°, and a natural tilt of 10° is fine.
 MAX_ROLL_DEG = 22.0
 
+# --- face details from the 68 facial landmarks (dlib; used whenever the landmarks were found) --
+#: Eyes closed when even the more open eye's aspect ratio (EAR: lid-to-lid heights over the
+#: corner-to-corner width, Soukupová & Čech 2016, "Real-Time Eye Blink Detection using Facial
+#: Landmarks") is below this. Open eyes measure 0.25–0.38, a broad smile narrows them to
+#: 0.16–0.22, eyes looking down ≈ 0.16; closed lids 0.03–0.10. The paper's blink threshold 0.2
+#: would turn away smiling applicants: only clearly shut eyes count.
+MAX_CLOSED_EAR = 0.13
+#: …or when neither eye's outline holds anything dark: the 10th-percentile grey inside the
+#: darker eye's outline over the cheek's median grey above this. An open eye shows iris, pupil
+#: and lashes (0.15–0.6 of the skin's grey, dark skin included); a lid or skin over the eye
+#: stays near the skin's own grey (≥ 0.8).
+MIN_OPEN_EYE_DARK = 0.78
+#: Mouth wide open when the inner-lip gap exceeds this share of the mouth width (closed or a
+#: smile with teeth together ≈ 0.0–0.2, talking ≈ 0.3, a yawn or shout ≥ 0.4).
+MAX_MOUTH_ASPECT = 0.33
+#: Head turned left/right (yaw, from solvePnP of six landmarks on a generic 3-D face) beyond
+#: this is not facing the camera. Frontal faces measure −5°…+13° (the generic model's error),
+#: a three-quarter view ≥ 40°; a head turned to the side while talking ≈ 27°.
+MAX_YAW_DEG = 25.0
+#: Head up/down (pitch) beyond this from PITCH_BIAS_DEG. The generic model reads a level head
+#: at +5°…+27° (the model's nose depth and the camera's height), so only a plain nod counts.
+MAX_PITCH_DEG = 30.0
+PITCH_BIAS_DEG = 14.0
+#: Face focus measured on the inner face (brows to lower lip, between the outer eye corners)
+#: resampled to a fixed width (adapter FOCUS_WIDTH = 64 px), so a blur is judged relative to
+#: the face's size, not the photo's: the weaker directional second-derivative energy ×1000
+#: over the squared grey range. Measured on the real set: sharp faces 60–300 px wide, at
+#: native size, upscaled ×2.2 or halved, JPEG q60–95, score 27–140; a Gaussian blur of σ = 2 %
+#: of the face width (6 px on a 300 px face) 2–6, of σ = 1 % 8–36; shake over 5 % ≤ 3.
+MIN_FACE_FOCUS = 12.0
+#: Beside and above the head (shoulder height and up, outside the head's landmark ellipse with
+#: room for hair) at least this share must be white: a flag, a blue backdrop or furniture there
+#: cannot be hidden by being connected to the person.
+MIN_SIDE_WHITE_SHARE = 0.8
+
 
 @dataclass(frozen=True)
 class PhotoMeasurements:
@@ -137,6 +174,14 @@ class PhotoMeasurements:
     eye_glare: float | None = None
     mouth_open: float | None = None
     top_edge_skin: float | None = None  # no face found: share of the top edge that is skin
+    # from the 68 facial landmarks (None when the landmark model was not used)
+    eye_aspect: float | None = None  # EAR of the more open eye
+    mouth_aspect: float | None = None
+    yaw_deg: float | None = None
+    pitch_deg: float | None = None
+    face_focus: float | None = None
+    eye_dark_ratio: float | None = None  # darkest part of the darker eye over the cheek grey
+    side_white_share: float | None = None  # whiteness beside and above the head
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -216,11 +261,18 @@ def judge_photo(m: PhotoMeasurements) -> list[Problem]:
     problems += [_problem("face_too_small")] if small else []
     if not dark and _background_not_white(m):
         problems.append(_problem("background_not_white"))
-    blurry = m.sharpness is not None and m.sharpness < MIN_FACE_SHARPNESS and not (small or dark)
+    blurry = _too_blurry(m) and not (small or dark)
     problems += [_problem("too_blurry")] if blurry else []
     if not (dark or blurry or cut or small):
         problems += [_problem(code) for code in _detail_codes(m)]
     return problems
+
+
+def _too_blurry(m: PhotoMeasurements) -> bool:
+    """Face focus from the landmarks' inner face when measured, else the box measure."""
+    if m.face_focus is not None:
+        return m.face_focus < MIN_FACE_FOCUS
+    return m.sharpness is not None and m.sharpness < MIN_FACE_SHARPNESS
 
 
 def _too_dark(m: PhotoMeasurements) -> bool:
@@ -242,8 +294,13 @@ def _face_cut_off(m: PhotoMeasurements) -> bool:
         return True
     if m.face_y < MIN_HEAD_ROOM_FACE_HEIGHTS * m.face_h:
         return True
+    return _on_white(m) and (m.head_edge_contact or 0.0) > MAX_HEAD_EDGE_CONTACT
+
+
+def _on_white(m: PhotoMeasurements) -> bool:
+    """The backdrop is white (overall and, when measured, beside and above the head)."""
     white = (m.background_white_share or 0.0) >= MIN_BACKGROUND_WHITE_SHARE
-    return white and (m.head_edge_contact or 0.0) > MAX_HEAD_EDGE_CONTACT
+    return white and (m.side_white_share is None or m.side_white_share >= MIN_SIDE_WHITE_SHARE)
 
 
 def _face_cut_by_top(m: PhotoMeasurements) -> bool:
@@ -271,6 +328,8 @@ def _background_not_white(m: PhotoMeasurements) -> bool:
         and m.background_white_share < MIN_BACKGROUND_WHITE_SHARE
     ):
         return True
+    if m.side_white_share is not None and m.side_white_share < MIN_SIDE_WHITE_SHARE:
+        return True
     if m.background_line is not None and m.background_line > MAX_BACKGROUND_LINE:
         return True
     return m.background_clutter is not None and m.background_clutter > MAX_BACKGROUND_CLUTTER
@@ -285,12 +344,24 @@ def _detail_codes(m: PhotoMeasurements) -> list[str]:
     glare = m.eye_glare is not None and m.eye_glare > MAX_EYE_GLARE
     if glare:
         codes.append("glasses_glare")
-    closed = m.eyes_found == 0 and m.eye_extent is not None and m.eye_extent < MAX_CLOSED_EYE_EXTENT
+    if m.eye_aspect is not None:
+        closed = m.eye_aspect < MAX_CLOSED_EAR or (
+            m.eye_dark_ratio is not None and m.eye_dark_ratio > MIN_OPEN_EYE_DARK
+        )
+    else:
+        closed = (
+            m.eyes_found == 0 and m.eye_extent is not None and m.eye_extent < MAX_CLOSED_EYE_EXTENT
+        )
     if closed and not glare:
         codes.append("eyes_closed")
-    if m.mouth_open is not None and m.mouth_open > MAX_MOUTH_OPEN:
+    if m.mouth_aspect is not None:
+        if m.mouth_aspect > MAX_MOUTH_ASPECT:
+            codes.append("mouth_open")
+    elif m.mouth_open is not None and m.mouth_open > MAX_MOUTH_OPEN:
         codes.append("mouth_open")
-    if m.roll_deg is not None and abs(m.roll_deg) > MAX_ROLL_DEG:
+    turned = m.yaw_deg is not None and abs(m.yaw_deg) > MAX_YAW_DEG
+    turned |= m.pitch_deg is not None and abs(m.pitch_deg - PITCH_BIAS_DEG) > MAX_PITCH_DEG
+    if turned or (m.roll_deg is not None and abs(m.roll_deg) > MAX_ROLL_DEG):
         codes.append("not_facing_camera")
     return codes
 

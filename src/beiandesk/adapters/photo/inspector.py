@@ -12,10 +12,20 @@ import cv2
 import numpy as np
 
 from beiandesk.adapters.photo.background import _white, background, head_edge_contact
-from beiandesk.adapters.photo.cascades import Box
-from beiandesk.adapters.photo.faces import SKIN_CB, SKIN_CR, find_faces, skin_face
+from beiandesk.adapters.photo.cascades import Box, _cascade
+from beiandesk.adapters.photo.faces import SKIN_CB, SKIN_CR, _confirmed, find_faces, skin_face
+from beiandesk.adapters.photo import landmarks as lm
+from beiandesk.adapters.photo import people
 from beiandesk.adapters.photo.measures import _sharpness, face_details
-from beiandesk.adapters.photo.media import HEIF_MESSAGE, _shrink, decode, image_header, sniff
+from beiandesk.adapters.photo.media import (
+    HEIF_MESSAGE,
+    TRUNCATED_GREY_ROWS,
+    _shrink,
+    decode,
+    grey_tail,
+    image_header,
+    sniff,
+)
 from beiandesk.domain import photo as rules
 from beiandesk.domain.photo import PhotoMeasurements
 from beiandesk.domain.problems import Problem, has_errors
@@ -44,6 +54,7 @@ class Located:
     scale: float  # work / image
     faces: list[tuple[Box, int]]
     roll: float | None
+    points: np.ndarray | None = None  # 68 landmarks of the main face, decoded-image pixels
 
 
 def locate(image: np.ndarray, side: int = WORK_SIDE, thorough: bool = True) -> Located:
@@ -54,11 +65,67 @@ def locate(image: np.ndarray, side: int = WORK_SIDE, thorough: bool = True) -> L
         else image
     )
     gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
+    if lm.available():
+        found = _landmarked(image, scale, gray)
+        if found is not None:
+            return Located(image, work, gray, scale, found[0], None, found[1])
     faces, roll = find_faces(gray, thorough)
     if thorough and not faces and roll is None:
         box = skin_face(work, gray)
         faces = [(box, 0)] if box is not None else []
     return Located(image, work, gray, scale, faces, roll)
+
+
+def _landmarked(
+    image: np.ndarray, scale: float, work_gray: np.ndarray
+) -> tuple[list[tuple[Box, int]], np.ndarray] | None:
+    """dlib faces (work-image boxes, votes: 2 for a confident one) with the main face's
+    landmarks; the main face's box is the landmarks' (jaw width, brows to chin)."""
+    found, _ = people.find(image)
+    strong = [(b, s) for b, s in found if s >= people.MIN_SCORE]
+    if not strong:
+        return None
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    main_box = max(strong, key=lambda f: f[0][2])[0]
+    points = lm.shape(gray, main_box)
+    boxes = [(tuple(round(v * scale) for v in lm.face_box(points)), 2)]
+    for box, score in found:
+        if box == main_box:
+            continue
+        work_box = tuple(round(v * scale) for v in box)
+        sure = score >= people.SECOND_FACE_SCORE or (
+            score >= people.MIN_SCORE and _confirmed(work_gray, work_box)  # type: ignore[arg-type]
+        )
+        boxes.append((work_box, 2 if sure else 1))
+    return boxes, points  # type: ignore[return-value]
+
+
+#: Small-face pass (after every other search found nothing): Haar cascades on a grey copy
+#: with this long side at most, looking for faces from SMALL_FACE_MIN px up — a 60 px face in
+#: a 4000 px photo is 30 px there.
+SMALL_FACE_SIDE = 2000
+SMALL_FACE_MIN = 20
+
+
+def _small_face(gray: np.ndarray) -> Box | None:
+    """The largest face both frontal cascades agree on, searched down to SMALL_FACE_MIN px
+    (faces any larger were searched for already)."""
+    limit = max(SMALL_FACE_MIN + 1, int(0.2 * max(gray.shape)))
+    found = []
+    for name in ("face_alt2", "face"):
+        boxes, counts = _cascade(name).detectMultiScale2(
+            gray, 1.1, 3, minSize=(SMALL_FACE_MIN, SMALL_FACE_MIN), maxSize=(limit, limit)
+        )
+        found.append([tuple(int(v) for v in b) for b in boxes])
+    agreed = [a for a in found[0] if any(_overlap(a, b) > 0.3 for b in found[1])]
+    return max(agreed, key=lambda b: b[2]) if agreed else None  # type: ignore[return-value]
+
+
+def _overlap(a: Box, b: Box) -> float:
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0, x2 - x1) * max(0, y2 - y1)
+    return inter / float(a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def measure(
@@ -73,7 +140,9 @@ def measure(
     ``details`` only the face geometry, brightness and focus (enough to rank video frames)."""
     loc = located or locate(image)
     gray = loc.gray
-    base: dict = {"width": width, "height": height, "bright_p90": float(np.percentile(gray, 90))}
+    # brightness as the brightest channel (HSV value): a blue or red backdrop is lit, not dim
+    value = loc.work.max(axis=2) if loc.work.ndim == 3 else gray
+    base: dict = {"width": width, "height": height, "bright_p90": float(np.percentile(value, 90))}
     if not loc.faces:
         if loc.roll is None:
             base.update(_faceless(loc.work, gray))
@@ -106,6 +175,8 @@ def measure(
     )
     if not others:
         base.update(face_details(full_gray, image, box))  # type: ignore[arg-type]
+        if loc.points is not None:
+            base.update(people.details(full_gray, image, loc.points, white))
     return PhotoMeasurements(**base)
 
 
@@ -190,8 +261,49 @@ class OpenCVPhotoInspector:
         image = decode(data, kind, width, height)  # type: ignore[arg-type]
         if image is None:
             return _result([rules.unreadable("corrupt")], "photo")
+        if kind == "jpeg" and grey_tail(image) >= TRUNCATED_GREY_ROWS:
+            return _result(
+                [rules.unreadable("truncated", "文件不完整（可能上传中断），请重新上传。")], "photo"
+            )
         m = measure(image, width, height)
+        if m.face_count == 0 and not m.turned_face:
+            m = self._small(data, kind, image, width, height) or m
         return _result(rules.judge_photo(m), "photo", asdict(m))
+
+    @staticmethod
+    def _small(
+        data: bytes, kind: str | None, image: np.ndarray, width: int, height: int
+    ) -> PhotoMeasurements | None:
+        """Nothing found at the working size: look for a small face at up to SMALL_FACE_SIDE
+        (a JPEG decoded again, in grey, at a larger 1/n scale). A face found there is measured
+        (so it is ``face_too_small``, not ``no_face``)."""
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        if kind == "jpeg" and max(width, height) > max(image.shape[:2]):
+            flag = cv2.IMREAD_GRAYSCALE
+            for factor, reduced in (
+                (8, cv2.IMREAD_REDUCED_GRAYSCALE_8),
+                (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+                (2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
+            ):
+                if max(width, height) // factor >= min(SMALL_FACE_SIDE, max(width, height)):
+                    flag = reduced
+                    break
+            try:
+                bigger = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+            except cv2.error:
+                bigger = None
+            if bigger is not None and bigger.shape[0] > gray.shape[0]:
+                gray = bigger
+        box = _small_face(gray)
+        if box is None:
+            return None
+        scale = min(1.0, WORK_SIDE / max(image.shape[:2]))
+        work = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        work_gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY)
+        ratio = work_gray.shape[0] / gray.shape[0]
+        faces = [(tuple(round(v * ratio) for v in box), 2)]
+        loc = Located(image, work, work_gray, scale, faces, None)  # type: ignore[arg-type]
+        return measure(image, width, height, located=loc)
 
     def _video(self, path: Path) -> VerificationResult:
         """Sample VIDEO_SAMPLES frames evenly (sequential grab, retrieve only the samples: one

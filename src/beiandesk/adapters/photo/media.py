@@ -102,6 +102,25 @@ def _webp_header(data: bytes) -> tuple[int, int, bool] | None:
     return width, height, complete
 
 
+#: libjpeg fills the blocks it has no data for with mid-grey (all coefficients 0 → 128,128,128);
+#: a cut JPEG with an end marker appended decodes "successfully" with its bottom flat grey.
+#: This share of the rows flat 128-grey at the bottom means the scan data was cut short (a
+#: photo's bottom rows are clothing or the wall: never exactly flat mid-grey, noise alone
+#: spreads them by more than ±1).
+TRUNCATED_GREY_ROWS = 0.02
+
+
+def grey_tail(image: np.ndarray) -> float:
+    """Share of the image's rows, counted up from the bottom, that are flat libjpeg grey."""
+    rows = image.reshape(image.shape[0], -1)
+    flat = (rows.min(axis=1) >= 127) & (rows.max(axis=1) <= 129)
+    if not flat[-1]:
+        return 0.0
+    changes = np.flatnonzero(~flat[::-1])
+    count = int(changes[0]) if changes.size else len(flat)
+    return count / len(flat)
+
+
 def decode(data: bytes, kind: str, width: int, height: int) -> np.ndarray | None:
     """BGR image; JPEGs at the smallest 1/n scale that keeps DECODE_MIN_SIDE (libjpeg's DCT
     scaling: a 12 MP photo decodes at 1/4 in a fraction of the time and memory)."""

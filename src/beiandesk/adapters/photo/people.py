@@ -1,0 +1,173 @@
+"""Landmark-based measurements of one face: finding it with dlib (two passes, the second for
+small faces), eye and mouth aspect, head pose, focus of the inner face relative to its size,
+and the whiteness beside and above the head (the backdrop a coloured wall or a flag shows)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from beiandesk.adapters.photo import landmarks as lm
+from beiandesk.adapters.photo.cascades import Box
+from beiandesk.domain import photo as rules
+
+#: dlib's HOG detector runs on a copy with this long side: its smallest face (≈ 80 px) is then
+#: 12 % of the long side, as small as a chest-up face gets; smaller faces get a second pass.
+DETECT_SIDE = 640
+#: Second pass, upsampled once, on this long side: faces down to ≈ 40 px there (≈ 4 % of the
+#: long side) are found, so a small face is ``face_too_small``, not ``no_face``.
+SMALL_SIDE = 800
+#: A detection this confident is a face (dlib's SVM margin; real faces score 0.2–2.5, the
+#: weak hits on backdrops and clothes −0.3–0).
+MIN_SCORE = 0.0
+#: Glare is near-white: at least this luma (and 30 above the skin).
+GLARE_MIN_LUMA = 230.0
+#: A second face counts at this score, or from MIN_SCORE when a Haar cascade confirms it (a
+#: weak hit on a patterned backdrop or clothing is neither).
+SECOND_FACE_SCORE = 0.3
+#: The inner face is resampled to this width before its focus is measured (relative to size).
+FOCUS_WIDTH = 64
+#: Crown of the head above the top of the brows, in brow-to-chin heights (anthropometric
+#: head height ≈ 1.45–1.6 brow-to-chin lengths, hair not counted).
+CROWN_ABOVE_BROWS = 0.5
+#: Hair beside the face: the head ellipse is this many jaw widths wide.
+HEAD_WIDTH = 1.7
+
+
+def find(image: np.ndarray) -> tuple[list[tuple[Box, float]], float]:
+    """Faces (boxes in ``image`` pixels, scores) and the scale used; empty when none."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    for side, upsample in ((DETECT_SIDE, 0), (SMALL_SIDE, 1)):
+        scale = min(1.0, side / max(gray.shape))
+        small = (
+            cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            if scale < 1
+            else gray
+        )
+        found = [(b, s) for b, s in lm.detect(small, upsample) if s >= MIN_SCORE - 0.3]
+        if any(s >= MIN_SCORE for _, s in found):
+            boxes = [(tuple(round(v / scale) for v in b), s) for b, s in found]
+            return boxes, scale  # type: ignore[return-value]
+    return [], 1.0
+
+
+def _focus(gray: np.ndarray, points: np.ndarray) -> float:
+    """Focus of the inner face relative to its size: resampled to FOCUS_WIDTH px wide, the mean
+    squared second derivative across x and across y (the weaker of the two: motion blur smears
+    one direction), ×1000 over the squared grey range (5th–95th percentile), so exposure and
+    contrast do not read as blur."""
+    x, y, w, h = lm.inner_face(points)
+    x0, y0 = max(0, x), max(0, y)
+    crop = gray[y0 : y + h, x0 : x + w]
+    if min(crop.shape) < 8:
+        return 0.0
+    height = max(8, round(FOCUS_WIDTH * crop.shape[0] / crop.shape[1]))
+    interp = cv2.INTER_AREA if crop.shape[1] > FOCUS_WIDTH else cv2.INTER_CUBIC
+    small = cv2.resize(crop, (FOCUS_WIDTH, height), interpolation=interp).astype(np.float32)
+    spread = float(np.percentile(small, 95) - np.percentile(small, 5))
+    across_x = cv2.Sobel(small, cv2.CV_32F, 2, 0, ksize=3)[2:-2, 2:-2]
+    across_y = cv2.Sobel(small, cv2.CV_32F, 0, 2, ksize=3)[2:-2, 2:-2]
+    energy = min(float((across_x**2).mean()), float((across_y**2).mean()))
+    return 1000.0 * energy / max(spread, 10.0) ** 2
+
+
+def _eyes(
+    gray: np.ndarray, bgr: np.ndarray, points: np.ndarray
+) -> tuple[float | None, float | None]:
+    """(darkest-eye ratio, glare). For each eye, the 10th-percentile grey inside its landmark
+    outline over the cheek's median grey (an open eye shows iris, pupil and lashes, far darker
+    than skin; a lid or a patch of skin does not): the smaller of the two eyes. Glare: the
+    largest near-white, colourless blob in a lens-sized window round either eye, as a share of
+    that window."""
+    cheeks = np.concatenate(
+        [
+            _patch(gray, points[[31, 2]].mean(axis=0), 0.6 * _eye_width(points, lm.RIGHT_EYE)),
+            _patch(gray, points[[35, 14]].mean(axis=0), 0.6 * _eye_width(points, lm.LEFT_EYE)),
+        ]
+    )
+    if cheeks.size == 0:
+        return None, None
+    skin = float(np.median(cheeks))
+    chroma = (bgr.max(axis=2).astype(np.int16) - bgr.min(axis=2)).astype(np.int16)
+    ratios, glare = [], 0.0
+    for eye in (lm.RIGHT_EYE, lm.LEFT_EYE):
+        outline = points[eye].round().astype(np.int32)
+        mask = np.zeros(gray.shape, np.uint8)
+        cv2.fillPoly(mask, [outline], 255)
+        inside = gray[mask > 0]
+        if inside.size >= 6:
+            ratios.append(float(np.percentile(inside, 10)) / max(skin, 1.0))
+        width = _eye_width(points, eye)
+        cx, cy = points[eye].mean(axis=0)
+        x0, x1 = int(max(0, cx - 0.7 * width)), int(min(gray.shape[1], cx + 0.7 * width))
+        y0, y1 = int(max(0, cy - 0.5 * width)), int(min(gray.shape[0], cy + 0.5 * width))
+        lens, lens_chroma = gray[y0:y1, x0:x1], chroma[y0:y1, x0:x1]
+        if lens.size == 0:
+            continue
+        bright = (lens >= max(GLARE_MIN_LUMA, skin + 30.0)) & (
+            lens_chroma <= rules.WHITE_MAX_CHROMA
+        )
+        count, _, stats, _ = cv2.connectedComponentsWithStats(
+            bright.astype(np.uint8), connectivity=8
+        )
+        largest = max((int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count)), default=0)
+        glare = max(glare, largest / lens.size)
+    return (min(ratios) if ratios else None), glare
+
+
+def _eye_width(points: np.ndarray, eye: list[int]) -> float:
+    return float(np.hypot(*(points[eye[0]] - points[eye[3]])))
+
+
+def _patch(gray: np.ndarray, centre: np.ndarray, half: float) -> np.ndarray:
+    cx, cy, r = int(centre[0]), int(centre[1]), max(1, int(half))
+    return gray[max(0, cy - r) : cy + r, max(0, cx - r) : cx + r].ravel()
+
+
+def _side_white(white: np.ndarray, points: np.ndarray) -> float | None:
+    """Share of white pixels beside and above the head, from the top of the frame down to just
+    below the chin, outside an ellipse round the head (HEAD_WIDTH jaw widths wide, from above
+    the crown to the chin) and outside the neck/shoulder band below the jaw."""
+    h, w = white.shape
+    x, y, bw, bh = lm.face_box(points)
+    cx = x + bw / 2
+    crown = y - CROWN_ABOVE_BROWS * bh
+    bottom = int(min(h, y + bh + 0.25 * bh))
+    if bottom <= 0:
+        return None
+    region = np.zeros((h, w), bool)
+    region[:bottom] = True
+    person = np.zeros((h, w), np.uint8)
+    centre = (int(cx), int((crown + y + bh) / 2))
+    axes = (int(HEAD_WIDTH * bw / 2), int((y + bh - crown) / 2 + 0.25 * bh))
+    cv2.ellipse(person, centre, axes, 0, 0, 360, 255, -1)
+    # neck and shoulders start just below the jaw: two face widths either side of the chin
+    chin = int(y + bh - 0.1 * bh)
+    cv2.rectangle(person, (int(cx - 2.4 * bw), chin), (int(cx + 2.4 * bw), h), 255, -1)
+    sample = region & (person == 0)
+    if sample.mean() < rules.MIN_BACKGROUND_SAMPLE:
+        return None
+    return float(white[sample].mean())
+
+
+def details(
+    gray: np.ndarray, bgr: np.ndarray, points: np.ndarray, white: np.ndarray | None
+) -> dict[str, float | None]:
+    """Landmark measures of one face on the decoded grey image (points in its pixels);
+    ``white`` (the white mask, any scale) gives the whiteness beside the head."""
+    yaw, pitch, roll = lm.pose(points, gray.shape[:2])
+    dark, glare = _eyes(gray, bgr, points)
+    out: dict[str, float | None] = {
+        "eye_aspect": max(lm.eye_aspect(points, lm.RIGHT_EYE), lm.eye_aspect(points, lm.LEFT_EYE)),
+        "mouth_aspect": lm.mouth_aspect(points),
+        "yaw_deg": yaw,
+        "pitch_deg": pitch,
+        "roll_deg": roll,
+        "face_focus": _focus(gray, points),
+        "eye_dark_ratio": dark,
+        "eye_glare": glare,
+    }
+    if white is not None:
+        scale = white.shape[0] / gray.shape[0]
+        out["side_white_share"] = _side_white(white, points * scale)
+    return out
