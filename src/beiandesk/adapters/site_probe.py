@@ -203,6 +203,7 @@ class HttpSiteProbe:
         # ``file://`` pages: for the operator's CLI only (saved pages); never the server.
         self.allow_file = allow_file
         self._tls_context: ssl.SSLContext | None = None
+        self._local = threading.local()
 
     def probe(self, url: str, filing_number: str,
               field: str = "proposed.home_url") -> list[Problem]:
@@ -235,24 +236,34 @@ class HttpSiteProbe:
             return self._read_file(url)
         deadline = time.monotonic() + self.timeout_s * TOTAL_TIMEOUT_FACTOR
         current, hops = url, []
-        with httpx.Client(verify=self._tls(), trust_env=False, follow_redirects=False) as client:
-            while True:
-                target = self.rewrite(current) if self.rewrite else current
-                result, location = self._get(client, target, deadline)
-                if location is None:
-                    return FetchResult(result.url, result.status, result.text, result.encoding,
-                                       result.content_type, result.truncated, tuple(hops))
-                if len(hops) >= self.max_redirects:
-                    if result.status == 200:  # a meta-refresh loop: judge the page we have
-                        return result
-                    raise FetchError("too_many_redirects",
-                                     f"重定向次数超过 {self.max_redirects} 次"
-                                     f"（最后一跳：{target}）")
-                next_url = urljoin(target, location)
-                if next_url == target and result.status == 200:
-                    return result  # a page that refreshes itself is the final page
-                hops.append(target)
-                current = next_url
+        client = self._client()
+        while True:
+            target = self.rewrite(current) if self.rewrite else current
+            result, location = self._get(client, target, deadline)
+            if location is None:
+                return FetchResult(result.url, result.status, result.text, result.encoding,
+                                   result.content_type, result.truncated, tuple(hops))
+            if len(hops) >= self.max_redirects:
+                if result.status == 200:  # a meta-refresh loop: judge the page we have
+                    return result
+                raise FetchError("too_many_redirects",
+                                 f"重定向次数超过 {self.max_redirects} 次"
+                                 f"（最后一跳：{target}）")
+            next_url = urljoin(target, location)
+            if next_url == target and result.status == 200:
+                return result  # a page that refreshes itself is the final page
+            hops.append(target)
+            current = next_url
+
+    def _client(self) -> httpx.Client:
+        """This thread's client. No connection is kept alive: each hop connects to the address
+        it pinned (a pooled connection could belong to another host's TLS session)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = httpx.Client(
+                verify=self._tls(), trust_env=False, follow_redirects=False,
+                limits=httpx.Limits(max_keepalive_connections=0))
+        return client
 
     def _tls(self) -> bool | ssl.SSLContext:
         """One TLS context for every fetch: loading the CA bundle costs ~30–130 ms, and a sweep
