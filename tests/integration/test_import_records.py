@@ -252,3 +252,20 @@ def test_missing_column_is_named_and_csv_quote_and_jsonl_line_reported(tmp_path:
     with pytest.raises(RecordsFileError) as exc:
         open_records_file(j)
     assert exc.value.problem.code == "import_jsonl_malformed" and exc.value.problem.extra["line"] == 2
+
+
+def test_an_applicant_created_afterwards_is_linked_to_an_imported_subject(deps, tmp_path: Path) -> None:
+    from beiandesk.services import accounts
+
+    p = tmp_path / "r.csv"
+    p.write_text(csv_text(rows(2, sites_per_subject=2)), encoding="utf-8")
+    assert _run(deps, p).created == 2
+    number = record(0)["subject_filing_number"]
+    account, _ = accounts.create(deps, actor="admin", username="zhang-san", role="applicant", subjects=[number])
+    assert account["subjects"] == [number]
+    with deps.uow(readonly=True) as uow:
+        assert len(uow.websites.list(account_id=account["id"])) == 2
+    # re-importing the same file (no account_username) keeps the link
+    assert _run(deps, p).unchanged == 2
+    with deps.uow(readonly=True) as uow:
+        assert uow.subjects.by_filing_number(number).account_id == account["id"]
