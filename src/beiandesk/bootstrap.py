@@ -105,7 +105,8 @@ def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, 
     cipher = DataCipher(settings.data_key or "")
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, cipher, readonly=readonly)
+        # ``deps`` is bound below; webhook rows queued in a transaction wake the worker after it.
+        return SqlUnitOfWork(engine, cipher, readonly=readonly, on_queued=lambda ids: deps.wake(ids))
 
     deps = Deps(
         settings=settings,

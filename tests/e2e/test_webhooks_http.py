@@ -101,9 +101,12 @@ def test_signed_delivery_fails_once_then_the_retry_succeeds(client, app, seeded,
         stored = uow.conn.execute(select(t.webhooks.c.secret_enc)).scalar_one()
     assert SECRET not in stored
 
+    woken: list[int] = []
+    deps.wake = woken.extend
     order = submitted_change(deps, name="明远技术随笔")  # timeline: created, edited/uploads…, submitted
     rows = _webhook_rows(deps)
     assert len(rows) == 1 and rows[0].payload["kind"] == "submitted", [r.payload for r in rows]
+    assert rows[0].id in woken  # the worker is woken after the commit, not left to its ticker
 
     assert jobs.deliver(deps, rows[0].id) == "pending"  # the receiver answered 500
     row = _webhook_rows(deps)[0]

@@ -46,9 +46,13 @@ def _write_lock(engine: Engine) -> threading.RLock | None:
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, cipher: DataCipher, *, readonly: bool = False) -> None:
+    def __init__(self, engine: Engine, cipher: DataCipher, *, readonly: bool = False,
+                 on_queued: Callable[[list[int]], Any] | None = None) -> None:
         self.engine, self.cipher, self.readonly = engine, cipher, readonly
         self._after: list[Callable[[], Any]] = []
+        #: Called after commit with the outbox rows the repositories queued by themselves
+        #: (webhook deliveries fanned out from timeline events), to wake the worker at once.
+        self._on_queued = on_queued
 
     def __enter__(self) -> SqlUnitOfWork:
         self._lock = None if self.readonly else _write_lock(self.engine)
@@ -80,6 +84,9 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.tx.commit()
+        queued, self.changes.webhook_outbox_ids = self.changes.webhook_outbox_ids, []
+        if queued and self._on_queued is not None:
+            self._after.append(lambda: self._on_queued(queued))
         callbacks, self._after = self._after, []
         for fn in callbacks:
             fn()
