@@ -59,6 +59,9 @@ def backend_problems(settings: Settings) -> list[tuple[str, str]]:
     if sms not in SMS_BACKENDS:
         out.append((env_name("sms_backend"),
                     f"{env_name('sms_backend')}={sms!r} 不是已知的短信通道（可选 {' / '.join(SMS_BACKENDS)}）。"))
+    else:  # a known provider with a missing credential, signature or template (issue 10)
+        from beiandesk.adapters.sms import sms_config_problems
+        out.extend((env_name("sms_backend"), line) for line in sms_config_problems(settings))
     gw = (settings.gateway_url or "").strip()
     if gw and gw != "desk":
         parts = urlsplit(gw)
