@@ -114,7 +114,7 @@ def accuracy(inspector: OpenCVPhotoInspector, quick: bool) -> None:
     tp, fp, fn = Counter(), Counter(), Counter()
     good_runs = good_alarms = verdicts = total = 0
     misses = []
-    for sample in samples.labelled_set():
+    for sample in samples.evaluation_set():
         for label, encode in transforms.items():
             got = {p.code for p in inspector.inspect(encode(sample.image)).problems}
             want = set(sample.codes)
@@ -133,7 +133,7 @@ def accuracy(inspector: OpenCVPhotoInspector, quick: bool) -> None:
             if got != want:
                 misses.append(f"{sample.name} [{label}]: got {sorted(got)}")
     print(
-        f"\nAccuracy on the labelled set: {len(samples.labelled_set())} photos × "
+        f"\nAccuracy on the labelled set: {len(samples.evaluation_set())} photos × "
         f"{len(transforms)} encodings/sizes = {total} checks"
     )
     print(f"  {'code':22s} {'precision':>9s} {'recall':>7s}   tp  fp  fn")

@@ -242,3 +242,67 @@ def test_a_second_person_in_several_frames():
     two = replace(GOOD, face_count=2)
     assert [p.code for p in judge_video([GOOD] * 5 + [two] * 3, 5.0)] == ["multiple_faces"]
     assert [p.code for p in judge_video([two] * 8, 5.0)] == ["multiple_faces"]
+
+
+# --- landmark measures (issue 13) -------------------------------------------------------------
+
+# The good photo as the landmark path measures it (a smiling face: eyes narrowed but open).
+LANDMARKED = replace(
+    GOOD,
+    eye_aspect=0.21,
+    eye_dark_ratio=0.18,
+    mouth_aspect=0.19,
+    yaw_deg=-3.0,
+    pitch_deg=9.0,
+    face_focus=60.0,
+    side_white_share=1.0,
+    eyes_found=0,  # the Haar eye cascades missed the smiling eyes…
+    eye_extent=0.0,  # …and their iris measure too: the landmarks decide
+)
+
+
+def test_landmarks_overrule_the_haar_eye_measures():
+    assert judge_photo(LANDMARKED) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"eye_aspect": 0.08}, "eyes_closed"),
+        ({"eye_dark_ratio": 0.95}, "eyes_closed"),  # skin over both eyes
+        ({"mouth_aspect": 0.45}, "mouth_open"),
+        ({"yaw_deg": 35.0}, "not_facing_camera"),
+        ({"yaw_deg": -35.0}, "not_facing_camera"),
+        ({"pitch_deg": rules.PITCH_BIAS_DEG + 40.0}, "not_facing_camera"),
+        ({"face_focus": 3.0}, "too_blurry"),
+        ({"side_white_share": 0.2}, "background_not_white"),
+    ],
+)
+def test_each_landmark_rule_reports_exactly_its_code(change, code):
+    assert codes(replace(LANDMARKED, **change)) == [code]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"eye_aspect": 0.16},  # a broad smile narrows the eyes
+        {"mouth_aspect": 0.25},  # a smile with teeth
+        {"yaw_deg": 20.0},
+        {"pitch_deg": 27.0},  # the generic head model reads a level head high
+        {"face_focus": 15.0},  # soft but acceptable
+        {"side_white_share": 0.85},
+        {"sharpness": 5.0},  # the box measure no longer decides when face_focus is there
+        {"mouth_open": 0.3},  # nor the dark-cavity measure
+    ],
+)
+def test_landmark_near_misses_are_not_false_alarms(change):
+    assert judge_photo(replace(LANDMARKED, **change)) == []
+
+
+def test_head_edge_contact_needs_white_beside_the_head_too():
+    busy = replace(LANDMARKED, head_edge_contact=0.8, side_white_share=0.1)
+    assert codes(busy) == ["background_not_white"]
+
+
+def test_glare_still_replaces_eyes_closed_with_landmarks():
+    assert codes(replace(LANDMARKED, eye_glare=0.2, eye_aspect=0.05)) == ["glasses_glare"]

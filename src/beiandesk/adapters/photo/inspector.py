@@ -105,20 +105,29 @@ def _landmarked(
 #: a 4000 px photo is 30 px there.
 SMALL_FACE_SIDE = 2000
 SMALL_FACE_MIN = 20
+#: …up to this share of the long side (larger faces were searched for by dlib already).
+SMALL_FACE_MAX = 0.07
 
 
 def _small_face(gray: np.ndarray) -> Box | None:
-    """The largest face both frontal cascades agree on, searched down to SMALL_FACE_MIN px
-    (faces any larger were searched for already)."""
-    limit = max(SMALL_FACE_MIN + 1, int(0.2 * max(gray.shape)))
-    found = []
-    for name in ("face_alt2", "face"):
-        boxes, counts = _cascade(name).detectMultiScale2(
-            gray, 1.1, 3, minSize=(SMALL_FACE_MIN, SMALL_FACE_MIN), maxSize=(limit, limit)
+    """The largest face both frontal cascades agree on (alt2 searches, the default cascade
+    re-checks a window round each hit), from SMALL_FACE_MIN px up to SMALL_FACE_MAX of the
+    long side (faces any larger were searched for already)."""
+    limit = max(SMALL_FACE_MIN + 1, int(SMALL_FACE_MAX * max(gray.shape)))
+    boxes, _ = _cascade("face_alt2").detectMultiScale2(
+        gray, 1.15, 3, minSize=(SMALL_FACE_MIN, SMALL_FACE_MIN), maxSize=(limit, limit)
+    )
+    agreed = []
+    for box in boxes:
+        x, y, w, h = (int(v) for v in box)
+        x0, y0 = max(0, x - w // 2), max(0, y - h // 2)
+        window = gray[y0 : y + h + h // 2, x0 : x + w + w // 2]
+        hits, _ = _cascade("face").detectMultiScale2(
+            window, 1.1, 2, minSize=(int(0.7 * w), int(0.7 * h)), maxSize=(2 * w, 2 * h)
         )
-        found.append([tuple(int(v) for v in b) for b in boxes])
-    agreed = [a for a in found[0] if any(_overlap(a, b) > 0.3 for b in found[1])]
-    return max(agreed, key=lambda b: b[2]) if agreed else None  # type: ignore[return-value]
+        if any(_overlap((x, y, w, h), (hx + x0, hy + y0, hw, hh)) > 0.3 for hx, hy, hw, hh in hits):
+            agreed.append((x, y, w, h))
+    return max(agreed, key=lambda b: b[2]) if agreed else None
 
 
 def _overlap(a: Box, b: Box) -> float:

@@ -14,9 +14,10 @@ from beiandesk.domain import photo as rules
 #: dlib's HOG detector runs on a copy with this long side: its smallest face (≈ 80 px) is then
 #: 12 % of the long side, as small as a chest-up face gets; smaller faces get a second pass.
 DETECT_SIDE = 640
-#: Second pass, upsampled once, on this long side: faces down to ≈ 40 px there (≈ 4 % of the
-#: long side) are found, so a small face is ``face_too_small``, not ``no_face``.
-SMALL_SIDE = 800
+#: Second pass on this long side (the decoded image): faces down to ≈ 8 % of the long side;
+#: smaller ones are left to the Haar small-face pass (inspector), which is cheaper than
+#: upsampling for dlib.
+SMALL_SIDE = 1000
 #: A detection this confident is a face (dlib's SVM margin; real faces score 0.2–2.5, the
 #: weak hits on backdrops and clothes −0.3–0).
 MIN_SCORE = 0.0
@@ -37,7 +38,9 @@ HEAD_WIDTH = 1.7
 def find(image: np.ndarray) -> tuple[list[tuple[Box, float]], float]:
     """Faces (boxes in ``image`` pixels, scores) and the scale used; empty when none."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    for side, upsample in ((DETECT_SIDE, 0), (SMALL_SIDE, 1)):
+    # second pass: the decoded image at SMALL_SIDE, or a small image upsampled once (cheap)
+    second = (SMALL_SIDE, 0) if max(gray.shape) > DETECT_SIDE else (DETECT_SIDE, 1)
+    for side, upsample in ((DETECT_SIDE, 0), second):
         scale = min(1.0, side / max(gray.shape))
         small = (
             cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
