@@ -174,6 +174,14 @@ def test_storage_url_parsing_and_settings(tmp_path: Path, s3_endpoint: str) -> N
                                    s3_secret_access_key=SECRET_KEY, data_key=DATA_KEY))
     key = s3.put(b"via settings")
     assert s3.get(key) == b"via settings" and isinstance(s3.raw, S3BlobStore)
+    # vendor-neutral: no default CRC headers (COS/OSS/MinIO versions refuse them), path-style URLs
+    config = s3.raw.client.meta.config
+    assert config.request_checksum_calculation == "when_required"
+    assert config.s3["addressing_style"] == "path"
+    sent: list[dict[str, str]] = []
+    s3.raw.client.meta.events.register("before-send.s3.*", lambda request, **_: sent.append(dict(request.headers)))
+    s3.put(b"headers of a PUT")
+    assert sent and not [h for h in sent for name in h if name.lower().startswith(("x-amz-checksum", "x-amz-sdk-checksum"))]
 
 
 def test_s3_credentials_from_standard_aws_variables(s3_endpoint: str, tmp_path: Path,

@@ -172,7 +172,11 @@ class S3BlobStore:
             aws_access_key_id=access_key_id or None, aws_secret_access_key=secret_access_key or None,
             config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5,
                           read_timeout=30, signature_version="s3v4",
-                          s3={"addressing_style": "path" if endpoint_url else "auto"}),
+                          s3={"addressing_style": "path" if endpoint_url else "auto"},
+                          # boto3 ≥ 1.36 adds CRC checksum headers to every PUT by default, which
+                          # several S3-compatible stores refuse; only send them when required.
+                          request_checksum_calculation="when_required",
+                          response_checksum_validation="when_required"),
         )
         # 5 MiB parts (S3's minimum), one at a time: memory per upload stays a few parts' worth.
         self._transfer = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024,
