@@ -69,7 +69,9 @@ def get_change(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONRespons
 @router.patch("/changes/{change_id}")
 def patch_change(d: DepsDep, account: AccountDep, change_id: RowId,
                  body: Annotated[dict[str, Any], Body(description="{proposed: {...}} 或直接给出部分 proposed 对象")],
-                 if_match: Annotated[str | None, Header()] = None) -> JSONResponse:
+                 if_match: Annotated[str | None, Header(
+                     description="所编辑的版本（取自 ETag，如 \"3\" 或 3；* 表示任意版本）。缺少时 428 precondition_required，"
+                                 "版本已过期时 412 version_conflict。")] = None) -> JSONResponse:
     raw = body["proposed"] if set(body) == {"proposed"} and isinstance(body.get("proposed"), dict) else body
     extra = unknown_keys(ProposedPatch, raw)
     if extra:  # before pydantic, which would build one error per key of a huge body
