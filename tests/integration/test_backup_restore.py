@@ -78,7 +78,9 @@ def test_backup_under_load_restores_every_acknowledged_write_and_serves(
 
     target = Settings(_env_file=None, var_dir=tmp_path / "var2", database_url=restore_url,
                       storage_dir=tmp_path / "files2", public_url="http://testserver", **KEYS)
-    files2 = bootstrap.build(target, migrate=False).deps.files
+    empty = bootstrap.build(target)  # the operator ran `db upgrade`: schema, no data — still empty
+    files2 = empty.deps.files
+    empty.engine.dispose()
     restore_backup(backup, restore_url, files2, KEYS["data_key"])
     restored = bootstrap.build(target, passwords=Passwords(time_cost=1, memory_cost=1024))
     try:

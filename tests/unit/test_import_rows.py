@@ -134,3 +134,8 @@ def test_problem_items_have_the_contract_shape() -> None:
     _, problems = ir.parse_row(record(0, website_status="x"), 5)
     assert ir.problem_row(5, problems[0]) == {"row": 5, "code": "value_invalid",
                                               "message": problems[0].message, "field": "website_status"}
+
+
+def test_json_arrays_for_lists() -> None:
+    rec, problems = ir.parse_row({**record(0), "domains": ["a.cn", "b.cn"], "content_categories": ["企业官网"]}, 1)
+    assert problems == [] and rec is not None and rec.info.domains == ("a.cn", "b.cn")

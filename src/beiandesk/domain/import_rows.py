@@ -195,6 +195,8 @@ def _cell(raw: Mapping[str, Any], key: str) -> str:
         return ""
     if isinstance(v, bool):
         return str(v).lower()
+    if isinstance(v, (list, tuple)):  # JSON Lines may give domains / categories as arrays
+        return ";".join(str(x).strip() for x in v if x is not None)
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if isinstance(v, datetime):
