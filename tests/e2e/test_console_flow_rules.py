@@ -5,12 +5,20 @@ version."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from beiandesk.services import changes, materials, review
-from tests.e2e.test_console_http import account, csrf_of, log_in, ready_order, submitted_order, web  # noqa: F401
+from tests.e2e.test_console_http import account, console_client, csrf_of, log_in, ready_order, submitted_order
+
+
+@pytest.fixture
+def web(app: Any, seeded: Any) -> Iterator[TestClient]:
+    with console_client(app) as c:
+        yield c
 
 
 def test_notes_are_on_the_reviewers_pages_only(web: TestClient, seeded: Any, fakes: dict) -> None:
