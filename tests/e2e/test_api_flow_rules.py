@@ -136,7 +136,10 @@ def test_second_miss_within_the_hour_is_call_too_early(client) -> None:
     calls = f"/api/v1/review/changes/{cid}/calls"
     assert client.post(calls, headers=reviewer, json={"outcome": "unreachable"}).status_code == 200
     client.app.state.deps.clock.advance(minutes=1)
-    assert_problem(client.post(calls, headers=reviewer, json={"outcome": "unreachable"}), 409, "call_too_early")
+    r = client.post(calls, headers=reviewer, json={"outcome": "unreachable"})
+    body = assert_problem(r, 409, "call_too_early")
+    due = client.get(f"/api/v1/changes/{cid}", headers=reviewer).json()["next_call_at"]
+    assert body["next_call_at"] == due and int(r.headers["retry-after"]) == 59 * 60
     assert client.get(f"/api/v1/changes/{cid}", headers=reviewer).json()["state"] == "provider_review"
     queue = client.get("/api/v1/review/queue", headers=reviewer).json()
     assert [len(q["calls"]) for q in queue if q["id"] == cid] == [1]

@@ -38,19 +38,42 @@ CALL_RETRY_AFTER = timedelta(hours=1)
 #: The second missed call rejects the order as unreachable.
 MAX_MISSED_CALLS = 2
 #: Fields of ``proposed`` an applicant may edit in a website change.
-EDITABLE_FIELDS = frozenset({"name", "domains", "home_url", "content_categories", "principal", "resource"})
+EDITABLE_FIELDS = frozenset(
+    {"name", "domains", "home_url", "content_categories", "principal", "resource"}
+)
 
 
-def event(order: ChangeOrder, kind: str, actor: str, message: str, now: datetime,
-          from_state: str | None = None, **data: Any) -> Event:
-    ev = Event(at=now, kind=kind, state=str(order.state), actor=actor, message=message,
-               from_state=from_state, data=data)
+def event(
+    order: ChangeOrder,
+    kind: str,
+    actor: str,
+    message: str,
+    now: datetime,
+    from_state: str | None = None,
+    **data: Any,
+) -> Event:
+    ev = Event(
+        at=now,
+        kind=kind,
+        state=str(order.state),
+        actor=actor,
+        message=message,
+        from_state=from_state,
+        data=data,
+    )
     order.new_events.append(ev)
     return ev
 
 
-def transition(order: ChangeOrder, to: ChangeState, actor: str, now: datetime, message: str,
-               kind: str = "state_changed", **data: Any) -> None:
+def transition(
+    order: ChangeOrder,
+    to: ChangeState,
+    actor: str,
+    now: datetime,
+    message: str,
+    kind: str = "state_changed",
+    **data: Any,
+) -> None:
     """Move the order along the state table (states.py) and record the event."""
     if not can_transition(order.state, to):
         raise InvalidTransition(
@@ -66,12 +89,16 @@ def transition(order: ChangeOrder, to: ChangeState, actor: str, now: datetime, m
 def change_in_progress() -> DomainError:
     """One open order per website: the refusal, whoever finds it (this rule, or the database's
     unique index when two requests race past it)."""
-    return DomainError("change_in_progress", "该网站已有进行中的订单，请先完成或撤回该订单后再发起变更。",
-                       status=409)
+    return DomainError(
+        "change_in_progress",
+        "该网站已有进行中的订单，请先完成或撤回该订单后再发起变更。",
+        status=409,
+    )
 
 
-def open_change(account: Account, subject: Subject, website: Website, has_open_order: bool,
-                now: datetime) -> ChangeOrder:
+def open_change(
+    account: Account, subject: Subject, website: Website, has_open_order: bool, now: datetime
+) -> ChangeOrder:
     """Step 1: a change can be opened only on an open website of one's own, one at a time.
 
     product.md §The flow 1: refused when the website is not open (打开状态), when another order
@@ -80,33 +107,58 @@ def open_change(account: Account, subject: Subject, website: Website, has_open_o
     if subject.account_id != account.id:
         raise Forbidden("只能变更本账号名下已备案的网站。")
     if website.status != WebsiteStatus.open:
-        raise DomainError("website_not_open", "该网站不是「打开」状态，不能发起网站变更。请先恢复网站为打开状态。",
-                          status=409)
+        raise DomainError(
+            "website_not_open",
+            "该网站不是「打开」状态，不能发起网站变更。请先恢复网站为打开状态。",
+            status=409,
+        )
     if has_open_order:
         raise change_in_progress()
     order = ChangeOrder(
-        id=None, website_id=website.id, subject_id=subject.id, account_id=account.id,
-        state=S.draft, current=website.info, proposed=website.info,
-        created_at=now, updated_at=now,
+        id=None,
+        website_id=website.id,
+        subject_id=subject.id,
+        account_id=account.id,
+        state=S.draft,
+        current=website.info,
+        proposed=website.info,
+        created_at=now,
+        updated_at=now,
     )
-    event(order, "created", account.username, f"发起网站变更：{website.info.name}（{website.filing_number}）", now)
+    event(
+        order,
+        "created",
+        account.username,
+        f"发起网站变更：{website.info.name}（{website.filing_number}）",
+        now,
+    )
     return order
 
 
 def ensure_editable(order: ChangeOrder) -> None:
     if order.state not in EDITABLE:
-        raise DomainError("not_editable", f"变更单当前状态为「{LABELS[order.state]}」，不能修改。", status=409)
+        raise DomainError(
+            "not_editable", f"变更单当前状态为「{LABELS[order.state]}」，不能修改。", status=409
+        )
 
 
 def edited_fields(before: WebsiteInfo, after: WebsiteInfo) -> list[str]:
     """The fields one save changes (not the whole difference from the filed record)."""
     old, new = before.to_dict(), after.to_dict()
-    return [k for k in ("name", "domains", "home_url", "content_categories", "principal", "resource")
-            if old[k] != new[k]]
+    return [
+        k
+        for k in ("name", "domains", "home_url", "content_categories", "principal", "resource")
+        if old[k] != new[k]
+    ]
 
 
-def apply_edit(order: ChangeOrder, proposed: WebsiteInfo, problems: Sequence[Problem],
-               actor: str, now: datetime) -> bool:
+def apply_edit(
+    order: ChangeOrder,
+    proposed: WebsiteInfo,
+    problems: Sequence[Problem],
+    actor: str,
+    now: datetime,
+) -> bool:
     """Save an edited proposal. Edit-time errors (``edit_problems``) refuse the whole save.
 
     A save that changes nothing is no change at all: the version stays (so the client's ETag
@@ -131,19 +183,31 @@ def principal_rule(subject: Subject, current: WebsiteInfo, proposed: WebsiteInfo
     return personal_principal_rule(subject, proposed.principal)
 
 
-def submit(order: ChangeOrder, accept_terms: bool, accept_privacy: bool, terms_version: str,
-           precheck_errors: Sequence[Problem], actor: str, now: datetime) -> None:
+def submit(
+    order: ChangeOrder,
+    accept_terms: bool,
+    accept_privacy: bool,
+    terms_version: str,
+    precheck_errors: Sequence[Problem],
+    actor: str,
+    now: datetime,
+) -> None:
     """Step 4–5: consent (time and version recorded), no pre-check error, then first review."""
     ensure_editable(order)
     if not (accept_terms and accept_privacy):
         raise DomainError("consent_required", "请阅读并同意《服务条款》和《隐私声明》后再提交。")
     if precheck_errors:
-        raise DomainError("precheck_failed",
-                          f"预检发现 {len(precheck_errors)} 个问题，修正后才能提交。",
-                          problems=list(precheck_errors))
+        raise DomainError(
+            "precheck_failed",
+            f"预检发现 {len(precheck_errors)} 个问题，修正后才能提交。",
+            problems=list(precheck_errors),
+        )
     if not order.changed_fields():  # api.md §Flow rules made precise
-        raise DomainError("no_changes", "变更后的信息与已备案信息完全相同，没有需要提交的变更。请先修改网站信息。",
-                          status=409)
+        raise DomainError(
+            "no_changes",
+            "变更后的信息与已备案信息完全相同，没有需要提交的变更。请先修改网站信息。",
+            status=409,
+        )
     order.consent_at = now
     order.consent_version = terms_version
     order.submitted_at = now
@@ -154,9 +218,15 @@ def submit(order: ChangeOrder, accept_terms: bool, accept_privacy: bool, terms_v
     order.reasons = []
     order.review_passed_at = None
     order.version += 1
-    transition(order, S.provider_review, actor, now,
-               f"已提交，接入商将在 {FIRST_REVIEW_WORKING_DAYS} 个工作日内电话联系并完成初审",
-               kind="submitted", consent_version=terms_version)
+    transition(
+        order,
+        S.provider_review,
+        actor,
+        now,
+        f"已提交，接入商将在 {FIRST_REVIEW_WORKING_DAYS} 个工作日内电话联系并完成初审",
+        kind="submitted",
+        consent_version=terms_version,
+    )
 
 
 def withdraw(order: ChangeOrder, actor: str, now: datetime) -> None:
@@ -168,17 +238,27 @@ def withdraw(order: ChangeOrder, actor: str, now: datetime) -> None:
 
 def _in_first_review(order: ChangeOrder) -> None:
     if order.review_passed_at is not None and order.state == S.provider_review:
-        raise DomainError("not_in_review", "该变更单的初审已经通过，正在提交管局，不能再操作。", status=409)
+        raise DomainError(
+            "not_in_review", "该变更单的初审已经通过，正在提交管局，不能再操作。", status=409
+        )
     if order.state != S.provider_review:
-        raise DomainError("not_in_review", f"变更单当前状态为「{LABELS[order.state]}」，不在初审中。", status=409)
+        raise DomainError(
+            "not_in_review", f"变更单当前状态为「{LABELS[order.state]}」，不在初审中。", status=409
+        )
 
 
 def _cst(at: datetime) -> str:
     return at.astimezone(timezone(timedelta(hours=8))).strftime("%H:%M")
 
 
-def record_call(order: ChangeOrder, outcome: str, note: str, reviewer: str, now: datetime,
-                retry_after: timedelta = CALL_RETRY_AFTER) -> None:
+def record_call(
+    order: ChangeOrder,
+    outcome: str,
+    note: str,
+    reviewer: str,
+    now: datetime,
+    retry_after: timedelta = CALL_RETRY_AFTER,
+) -> None:
     """Step 5: the reviewer phones the applicant. A miss makes a second call due about one hour
     later (``retry_after``); a second miss before then is refused (``call_too_early``), a second
     miss after it rejects the order (reason ``applicant_unreachable``). Only the current
@@ -186,31 +266,73 @@ def record_call(order: ChangeOrder, outcome: str, note: str, reviewer: str, now:
     and the event's ``data``, never in the message the applicant reads."""
     _in_first_review(order)
     missed = sum(1 for c in order.calls if c.outcome == "unreachable")
-    if outcome != "reached" and missed and order.next_call_at is not None and now < order.next_call_at:
-        raise DomainError(
+    if (
+        outcome != "reached"
+        and missed
+        and order.next_call_at is not None
+        and now < order.next_call_at
+    ):
+        too_early = DomainError(
             "call_too_early",
             f"上次未接通后须间隔约 {round(retry_after.total_seconds() / 60)} 分钟再次致电："
             f"请于 {_cst(order.next_call_at)}（北京时间）之后再拨打并记录。",
-            status=409)
-    order.calls.append(Call(at=now, outcome=outcome, note=note, reviewer=reviewer, round=order.round))
+            status=409,
+        )
+        too_early.extra = {"next_call_at": order.next_call_at.isoformat()}  # type: ignore[attr-defined]
+        wait = max(1, int((order.next_call_at - now).total_seconds()))
+        too_early.headers = {"Retry-After": str(wait)}  # type: ignore[attr-defined]
+        raise too_early
+    order.calls.append(
+        Call(at=now, outcome=outcome, note=note, reviewer=reviewer, round=order.round)
+    )
     order.version += 1
     order.updated_at = now
     notes = {"note": note} if note else {}
     if outcome == "reached":
         order.next_call_at = None
-        event(order, "call", reviewer, call_message("reached", False, False), now, outcome=outcome, **notes)
+        event(
+            order,
+            "call",
+            reviewer,
+            call_message("reached", False, False),
+            now,
+            outcome=outcome,
+            **notes,
+        )
         return
     missed += 1
     if missed < MAX_MISSED_CALLS:
         order.next_call_at = now + retry_after
-        event(order, "call", reviewer, call_message(outcome, True, False), now,
-              outcome=outcome, next_call_at=order.next_call_at.isoformat(), **notes)
+        event(
+            order,
+            "call",
+            reviewer,
+            call_message(outcome, True, False),
+            now,
+            outcome=outcome,
+            next_call_at=order.next_call_at.isoformat(),
+            **notes,
+        )
         return
-    event(order, "call", reviewer, call_message(outcome, False, True), now, outcome=outcome, **notes)
+    event(
+        order, "call", reviewer, call_message(outcome, False, True), now, outcome=outcome, **notes
+    )
     order.next_call_at = None
-    order.reasons = [Reason("applicant_unreachable", "两次电话均未接通，无法与申请人取得联系。请保持电话畅通后重新提交。")]
-    transition(order, S.provider_rejected, reviewer, now, "初审驳回：申请人电话无法接通",
-               kind="provider_rejected", reasons=[r.to_dict() for r in order.reasons])
+    order.reasons = [
+        Reason(
+            "applicant_unreachable",
+            "两次电话均未接通，无法与申请人取得联系。请保持电话畅通后重新提交。",
+        )
+    ]
+    transition(
+        order,
+        S.provider_rejected,
+        reviewer,
+        now,
+        "初审驳回：申请人电话无法接通",
+        kind="provider_rejected",
+        reasons=[r.to_dict() for r in order.reasons],
+    )
 
 
 def approve_first_review(order: ChangeOrder, note: str, reviewer: str, now: datetime) -> None:
@@ -223,22 +345,36 @@ def approve_first_review(order: ChangeOrder, note: str, reviewer: str, now: date
     order.next_call_at = None
     order.version += 1
     order.updated_at = now
-    event(order, "provider_approved", reviewer, "初审通过，正在提交管局", now, **({"note": note} if note else {}))
+    event(
+        order,
+        "provider_approved",
+        reviewer,
+        "初审通过，正在提交管局",
+        now,
+        **({"note": note} if note else {}),
+    )
 
 
 #: Codes a reviewer's action gets when the order is no longer where the reviewer saw it.
 STALE_CODES = frozenset({"not_in_review", "not_returned"})
 #: Events that decide where an order is, with what they did (for "who moved it" messages).
 _DECISIONS = {
-    "provider_approved": "初审已通过", "provider_rejected": "初审已驳回", "withdrawn": "申请人已撤回",
-    "resend_requested": "已重新提交管局", "authority_submitted": "已提交管局",
-    "authority_review": "管局审核中", "authority_returned": "管局已退回", "authority_rejected": "管局已驳回",
+    "provider_approved": "初审已通过",
+    "provider_rejected": "初审已驳回",
+    "withdrawn": "申请人已撤回",
+    "resend_requested": "已重新提交管局",
+    "authority_submitted": "已提交管局",
+    "authority_review": "管局审核中",
+    "authority_returned": "管局已退回",
+    "authority_rejected": "管局已驳回",
     "approved": "管局已通过",
 }
 _NOT_STAFF = ("system", "authority")
 
 
-def moved_under(order: ChangeOrder, events: Sequence[Event], reviewer: str, error: DomainError) -> DomainError:
+def moved_under(
+    order: ChangeOrder, events: Sequence[Event], reviewer: str, error: DomainError
+) -> DomainError:
     """The refusal a reviewer reads when another person (or the authority) moved the order
     after the reviewer's page was drawn: who did what, not a contradictory state message.
 
@@ -264,23 +400,36 @@ def reject(order: ChangeOrder, reasons: Sequence[Reason], reviewer: str, now: da
     if order.state == S.provider_review:
         _in_first_review(order)
     elif order.state != S.authority_returned:
-        raise DomainError("not_in_review", f"变更单当前状态为「{LABELS[order.state]}」，不能驳回。", status=409)
+        raise DomainError(
+            "not_in_review", f"变更单当前状态为「{LABELS[order.state]}」，不能驳回。", status=409
+        )
     if not reasons:
         raise DomainError("reasons_required", "驳回时请至少填写一条原因。")
     order.reasons = list(reasons)
     order.next_call_at = None
     order.version += 1
-    transition(order, S.provider_rejected, reviewer, now,
-               "初审驳回：" + join_reasons(r.message for r in reasons),
-               kind="provider_rejected", reasons=[r.to_dict() for r in reasons])
+    transition(
+        order,
+        S.provider_rejected,
+        reviewer,
+        now,
+        "初审驳回：" + join_reasons(r.message for r in reasons),
+        kind="provider_rejected",
+        reasons=[r.to_dict() for r in reasons],
+    )
 
 
 #: The MIIT SMS check must be done within this long of the hand-over (the desk's deadline).
 SMS_WINDOW = timedelta(hours=24)
 
 
-def authority_accepted(order: ChangeOrder, ref: str, sms_deadline: datetime | None, now: datetime,
-                       actor: str = "system") -> None:
+def authority_accepted(
+    order: ChangeOrder,
+    ref: str,
+    sms_deadline: datetime | None,
+    now: datetime,
+    actor: str = "system",
+) -> None:
     """The authority accepted the hand-over (first time or resend): the SMS check begins.
 
     ``actor`` is ``system`` for the gateway, the staff member's name at the authority desk."""
@@ -290,9 +439,15 @@ def authority_accepted(order: ChangeOrder, ref: str, sms_deadline: datetime | No
     order.authority_reason = None
     order.sms_deadline = sms_deadline
     order.version += 1
-    transition(order, S.authority_sms, actor, now,
-               "已提交管局，请网站负责人在收到工信部短信后 24 小时内完成短信核验",
-               kind="authority_submitted", ref=ref)
+    transition(
+        order,
+        S.authority_sms,
+        actor,
+        now,
+        "已提交管局，请网站负责人在收到工信部短信后 24 小时内完成短信核验",
+        kind="authority_submitted",
+        ref=ref,
+    )
 
 
 AUTHORITY_REASONS = {
@@ -301,33 +456,63 @@ AUTHORITY_REASONS = {
 }
 
 
-def authority_update(order: ChangeOrder, state: str, reason: str | None, reasons: Sequence[str],
-                     now: datetime, actor: str = "authority") -> bool:
+def authority_update(
+    order: ChangeOrder,
+    state: str,
+    reason: str | None,
+    reasons: Sequence[str],
+    now: datetime,
+    actor: str = "authority",
+) -> bool:
     """Map an authority state (api.md §sandbox) onto the order. Returns True when it moved."""
-    target = {"under_review": S.authority_review, "approved": S.approved,
-              "rejected": S.authority_rejected, "returned": S.authority_returned}.get(state)
+    target = {
+        "under_review": S.authority_review,
+        "approved": S.approved,
+        "rejected": S.authority_rejected,
+        "returned": S.authority_returned,
+    }.get(state)
     if state == "sms_pending" and order.state == S.authority_returned:
         target = S.authority_sms  # a resend whose answer we never got: the authority has it again
     if target is None or target == order.state or not can_transition(order.state, target):
         return False
     order.version += 1
     if target == S.authority_sms:
-        transition(order, target, actor, now, "管局已重新发送短信核验码，请在 24 小时内完成核验",
-                   kind="authority_submitted")
+        transition(
+            order,
+            target,
+            actor,
+            now,
+            "管局已重新发送短信核验码，请在 24 小时内完成核验",
+            kind="authority_submitted",
+        )
     elif target == S.authority_review:
         transition(order, target, actor, now, "短信核验已通过，管局审核中", kind="authority_review")
     elif target == S.approved:
         transition(order, target, actor, now, "管局审核通过，网站信息已更新", kind="approved")
     elif target == S.authority_rejected:
         order.reasons = [Reason("authority_rejected", r) for r in reasons] or [
-            Reason("authority_rejected", "管局审核未通过")]
-        transition(order, target, actor, now,
-                   "管局驳回：" + join_reasons(r.message for r in order.reasons),
-                   kind="authority_rejected", reasons=[r.to_dict() for r in order.reasons])
+            Reason("authority_rejected", "管局审核未通过")
+        ]
+        transition(
+            order,
+            target,
+            actor,
+            now,
+            "管局驳回：" + join_reasons(r.message for r in order.reasons),
+            kind="authority_rejected",
+            reasons=[r.to_dict() for r in order.reasons],
+        )
     else:
         order.authority_reason = reason
-        transition(order, target, actor, now, AUTHORITY_REASONS.get(reason or "", "管局退回订单"),
-                   kind="authority_returned", reason=reason)
+        transition(
+            order,
+            target,
+            actor,
+            now,
+            AUTHORITY_REASONS.get(reason or "", "管局退回订单"),
+            kind="authority_returned",
+            reason=reason,
+        )
     return True
 
 
