@@ -220,3 +220,47 @@ def test_control_characters_in_forms_and_filenames(client, ids) -> None:
     assert r.status_code == 201, r.text
     listed = client.get(f"/api/v1/changes/{cid}/materials", headers=h).json()
     assert any(m.get("filename") == "scan.pdf" for m in listed), listed
+
+
+# ---------------------------------------------------------------- the contract as the schema says
+
+def test_405_allow_lists_every_method_of_the_path(client, ids) -> None:
+    h = login(client, "demo-enterprise")
+    r = client.put(f"/api/v1/changes/{ids['ent_change']}/materials", headers=h)
+    assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
+    allowed = {m.strip() for m in r.headers["allow"].split(",")}
+    assert {"GET", "POST"} <= allowed, allowed
+    r = client.post(f"/api/v1/changes/{ids['ent_change']}", headers=h)
+    allowed = {m.strip() for m in r.headers["allow"].split(",")}
+    assert {"GET", "PATCH"} <= allowed, allowed
+
+
+def test_empty_state_query_means_no_filter(client, ids) -> None:
+    h = login(client, "demo-enterprise")
+    r = client.get("/api/v1/changes?state=", headers=h)
+    assert r.status_code == 200, r.text
+    assert [c["id"] for c in r.json()] == [c["id"] for c in client.get("/api/v1/changes", headers=h).json()]
+    assert client.get("/api/v1/changes?state=nonsense", headers=h).status_code == 422
+
+
+def test_openapi_documents_problems_on_every_route(client) -> None:
+    spec = client.get("/openapi.json").json()
+    problem = spec["components"]["schemas"]["Problem"]
+    assert {"code", "message", "status"} <= set(problem["properties"]) and "code" in problem["required"]
+    missing = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            fours = {k: v for k, v in op["responses"].items() if k.startswith("4")}
+            documented = [k for k, v in fours.items()
+                          if v.get("content", {}).get("application/problem+json", {}).get("schema", {}).get("$ref")
+                          == "#/components/schemas/Problem"]
+            if "422" not in documented or not any(k in documented for k in ("401", "404")) and path.startswith("/api/v1/changes"):
+                missing.append(f"{method.upper()} {path}: {sorted(fours)}")
+            assert "application/json" not in fours.get("422", {}).get("content", {}), path
+    assert missing == []
+    auth_needed = spec["paths"]["/api/v1/changes/{change_id}"]["get"]["responses"]
+    assert {"401", "404", "422"} <= set(auth_needed)
+    patch = spec["paths"]["/api/v1/changes/{change_id}"]["patch"]["responses"]
+    assert {"412", "413"} <= set(patch)

@@ -12,7 +12,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from beiandesk import __version__
 from beiandesk.bootstrap import App
@@ -23,8 +30,12 @@ from beiandesk.services import review
 API_BODY_LIMIT = 64 * 1024 * 1024
 
 
-def create_app(app: App, *, on_startup: list[Callable[[], Any]] | None = None,
-               on_shutdown: list[Callable[[], Any]] | None = None) -> FastAPI:
+def create_app(
+    app: App,
+    *,
+    on_startup: list[Callable[[], Any]] | None = None,
+    on_shutdown: list[Callable[[], Any]] | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # noqa: ANN202
         for fn in on_startup or []:
@@ -33,13 +44,21 @@ def create_app(app: App, *, on_startup: list[Callable[[], Any]] | None = None,
         for fn in reversed(on_shutdown or []):
             fn()
 
-    api = FastAPI(title="beiandesk", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="ICP 备案服务平台 — 网站变更（接入商）。错误均为 RFC 9457 problem JSON，含 `code`。")
+    api = FastAPI(
+        title="beiandesk",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="ICP 备案服务平台 — 网站变更（接入商）。错误均为 RFC 9457 problem JSON，含 `code`。",
+    )
     api.state.deps = app.deps
     api.state.app = app
     problems.install(api)
     from beiandesk.entrypoints.api import docs
+
     docs.install(api)  # /docs and /redoc with packaged assets: they work offline
+    docs.install_problem_docs(api)  # every 4xx documented as application/problem+json (Problem)
     _metrics(api)
 
     @api.get("/healthz", tags=["ops"])
@@ -47,46 +66,70 @@ def create_app(app: App, *, on_startup: list[Callable[[], Any]] | None = None,
         return {"status": "ok"}
 
     from beiandesk.entrypoints.api import readiness
+
     api.include_router(readiness.router)
     api.include_router(routes_records.router)
     api.include_router(routes_changes.router)
     from beiandesk.entrypoints.api import routes_review
+
     api.include_router(routes_review.router)
     from beiandesk.entrypoints.api import routes_accounts
+
     api.include_router(routes_accounts.router)
     from beiandesk.entrypoints.api import routes_imports
+
     api.include_router(routes_imports.router)
     from beiandesk.entrypoints.api import routes_desk, routes_webhooks
+
     api.include_router(routes_desk.router)
     api.include_router(routes_webhooks.router)
     from beiandesk.entrypoints.api import routes_claims, routes_forms
+
     api.include_router(routes_forms.router)
     api.include_router(routes_claims.router)
     from beiandesk.entrypoints.api.guard import RequestGuard
+
     api.add_middleware(RequestGuard, deps=app.deps, json_limit=app.settings.max_json_bytes)
-    api.add_middleware(problems.BodyLimit, limit=max(API_BODY_LIMIT, app.settings.max_verification_bytes + 1024 * 1024))
+    api.add_middleware(
+        problems.BodyLimit,
+        limit=max(API_BODY_LIMIT, app.settings.max_verification_bytes + 1024 * 1024),
+    )
     return api
 
 
 def _metrics(api: FastAPI) -> None:
     registry = CollectorRegistry()
-    requests = Counter("beiandesk_http_requests_total", "HTTP requests", ["method", "route", "status"],
-                       registry=registry)
-    latency = Histogram("beiandesk_http_request_seconds", "HTTP request latency", ["route"], registry=registry)
-    orders = Gauge("beiandesk_change_orders", "Change orders by state", ["state"], registry=registry)
-    outbox = Gauge("beiandesk_outbox_rows", "Outbox rows (notifications, gateway calls) by status", ["status"],
-                   registry=registry)
+    requests = Counter(
+        "beiandesk_http_requests_total",
+        "HTTP requests",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "beiandesk_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+    )
+    orders = Gauge(
+        "beiandesk_change_orders", "Change orders by state", ["state"], registry=registry
+    )
+    outbox = Gauge(
+        "beiandesk_outbox_rows",
+        "Outbox rows (notifications, gateway calls) by status",
+        ["status"],
+        registry=registry,
+    )
 
     api.add_middleware(_RequestMetrics, requests=requests, latency=latency)
 
     @api.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics(request: Request) -> Response:
         from beiandesk.entrypoints.api.guard import require_metrics_reader
+
         require_metrics_reader(request)
         figures = review.stats(request.app.state.deps)
         for state in ChangeState:
             orders.labels(str(state)).set(figures["changes"].get(str(state), 0))
         from beiandesk.domain.outbox_states import STATUSES as OUTBOX_STATUSES
+
         for status in OUTBOX_STATUSES:
             outbox.labels(status).set(figures["outbox"].get(status, 0))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

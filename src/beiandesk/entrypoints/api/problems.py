@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from beiandesk.domain.errors import DomainError
@@ -28,14 +28,29 @@ _HTTP_CODES = {
 }
 
 
-def problem(status: int, code: str, message: str, *, request: Request | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": f"https://beiandesk.dev/problems/{code}", "title": message,
-                            "status": status, "code": code, "message": message, "detail": message}
+def problem(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    request: Request | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://beiandesk.dev/problems/{code}",
+        "title": message,
+        "status": status,
+        "code": code,
+        "message": message,
+        "detail": message,
+    }
     if request is not None:
         body["instance"] = request.url.path
     body.update(extra)
-    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+    return JSONResponse(
+        body, status_code=status, headers=headers, media_type="application/problem+json"
+    )
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -58,6 +73,28 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
     return f"请求参数不正确：{first['field'] or '请求体'} {first['message']}。", items
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers (RFC 9110 §15.5.6), for a 405's ``Allow``:
+    each method is tried against the routes (included routers too) the way routing would."""
+    from starlette.routing import Match
+
+    methods = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            try:
+                match, _ = route.matches(scope)
+            except Exception:  # noqa: BLE001 - a route that cannot judge this scope is no answer
+                continue
+            if match == Match.FULL and (
+                getattr(route, "methods", None) is not None
+                or hasattr(route, "effective_candidates")
+            ):
+                methods.append(method)
+                break
+    return ", ".join(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -78,16 +115,35 @@ def install(app: FastAPI) -> None:
         return problem(422, "invalid_request", message, request=request, errors=items)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if (
+            exc.status_code == 405
+        ):  # Starlette's Allow names the first matching route's methods only
+            exc.headers = {
+                **(getattr(exc, "headers", None) or {}),
+                "Allow": allowed_methods(request),
+            }
+        html_error = getattr(request.app.state, "html_error", None)  # set by the console
+        if html_error is not None:
+            page = html_error(request, exc.status_code, getattr(exc, "headers", None))
+            if page is not None:
+                return page
         code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "请求无法处理。"))
         if isinstance(exc.detail, dict) and "code" in exc.detail:
             code, message = exc.detail["code"], exc.detail.get("message", message)
-        return problem(exc.status_code, code, message, request=request, headers=getattr(exc, "headers", None))
+        return problem(
+            exc.status_code, code, message, request=request, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s %s: %s", request.method, request.url.path, scrub(repr(exc)),
-                  exc_info=exc)
+        log.error(
+            "unhandled error on %s %s: %s",
+            request.method,
+            request.url.path,
+            scrub(repr(exc)),
+            exc_info=exc,
+        )
         return problem(500, "internal_error", "服务器内部错误，请稍后重试。", request=request)
 
 
@@ -147,7 +203,9 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
-        response = problem(413, "request_too_large", f"请求体超过 {self.limit // (1024 * 1024)} MB 上限。")
+        response = problem(
+            413, "request_too_large", f"请求体超过 {self.limit // (1024 * 1024)} MB 上限。"
+        )
         await response(scope, receive, send)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, File, Form, Header, Response, UploadFile
+from fastapi import APIRouter, Query, Body, File, Form, Header, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
+from beiandesk.domain.states import ChangeState
 from beiandesk.domain.errors import VersionConflict
 from beiandesk.domain.problems import report
 from beiandesk.entrypoints.api import views
@@ -26,8 +27,9 @@ _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 def _json(order: Any, status: int = 200, account: Any = None) -> JSONResponse:
     """The order as ``account`` may read it: reviewers' notes only for staff (api.md §Flow rules)."""
     staff = bool(account is not None and account.is_staff)
-    return JSONResponse(views.change(order, staff=staff), status_code=status,
-                        headers={"ETag": f'"{order.version}"'})
+    return JSONResponse(
+        views.change(order, staff=staff), status_code=status, headers={"ETag": f'"{order.version}"'}
+    )
 
 
 def _if_match(value: str | None, change_id: int, d: Any, account: Any) -> int | str | None:
@@ -54,11 +56,17 @@ def open_change(d: DepsDep, account: AccountDep, website_id: RowId) -> JSONRespo
 
 
 @router.get("/changes")
-def list_changes(d: DepsDep, account: AccountDep, state: str | None = None) -> list[dict[str, Any]]:
-    from beiandesk.domain.states import ChangeState
-    if state is not None and state not in ChangeState.__members__:
-        raise RequestValidationError([{"type": "enum", "loc": ("query", "state"), "msg": "unknown state"}])
-    return [views.change(o, staff=account.is_staff) for o in changes.list_changes(d, account, state)]
+def list_changes(
+    d: DepsDep,
+    account: AccountDep,
+    state: Annotated[
+        ChangeState | Literal[""] | None, Query(description="只看该状态的变更单；为空或不传 = 全部")
+    ] = None,
+) -> list[dict[str, Any]]:
+    wanted = str(state) if state else None  # ``?state=`` is "no filter", as the schema allows
+    return [
+        views.change(o, staff=account.is_staff) for o in changes.list_changes(d, account, wanted)
+    ]
 
 
 @router.get("/changes/{change_id}")
@@ -67,12 +75,26 @@ def get_change(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONRespons
 
 
 @router.patch("/changes/{change_id}")
-def patch_change(d: DepsDep, account: AccountDep, change_id: RowId,
-                 body: Annotated[dict[str, Any], Body(description="{proposed: {...}} 或直接给出部分 proposed 对象")],
-                 if_match: Annotated[str | None, Header(
-                     description="所编辑的版本（取自 ETag，如 \"3\" 或 3；* 表示任意版本）。缺少时 428 precondition_required，"
-                                 "版本已过期时 412 version_conflict。")] = None) -> JSONResponse:
-    raw = body["proposed"] if set(body) == {"proposed"} and isinstance(body.get("proposed"), dict) else body
+def patch_change(
+    d: DepsDep,
+    account: AccountDep,
+    change_id: RowId,
+    body: Annotated[
+        dict[str, Any], Body(description="{proposed: {...}} 或直接给出部分 proposed 对象")
+    ],
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='所编辑的版本（取自 ETag，如 "3" 或 3；* 表示任意版本）。缺少时 428 precondition_required，'
+            "版本已过期时 412 version_conflict。"
+        ),
+    ] = None,
+) -> JSONResponse:
+    raw = (
+        body["proposed"]
+        if set(body) == {"proposed"} and isinstance(body.get("proposed"), dict)
+        else body
+    )
     extra = unknown_keys(ProposedPatch, raw)
     if extra:  # before pydantic, which would build one error per key of a huge body
         raise RequestValidationError(extra)
@@ -81,7 +103,16 @@ def patch_change(d: DepsDep, account: AccountDep, change_id: RowId,
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
     expected = _if_match(if_match, change_id, d, account)
-    return _json(changes.update_change(d, account, change_id, patch.model_dump(exclude_unset=True, exclude_none=True, mode="json"), expected), account=account)
+    return _json(
+        changes.update_change(
+            d,
+            account,
+            change_id,
+            patch.model_dump(exclude_unset=True, exclude_none=True, mode="json"),
+            expected,
+        ),
+        account=account,
+    )
 
 
 @router.get("/changes/{change_id}/events")
@@ -95,10 +126,17 @@ def change_precheck(d: DepsDep, account: AccountDep, change_id: RowId) -> dict[s
 
 
 @router.post("/changes/{change_id}/submit")
-def submit(d: DepsDep, account: AccountDep, change_id: RowId,
-           body: Annotated[SubmitBody | None, Body()] = None) -> JSONResponse:
+def submit(
+    d: DepsDep,
+    account: AccountDep,
+    change_id: RowId,
+    body: Annotated[SubmitBody | None, Body()] = None,
+) -> JSONResponse:
     body = body or SubmitBody()
-    return _json(changes.submit(d, account, change_id, body.accept_terms, body.accept_privacy), account=account)
+    return _json(
+        changes.submit(d, account, change_id, body.accept_terms, body.accept_privacy),
+        account=account,
+    )
 
 
 @router.post("/changes/{change_id}/withdraw")
@@ -107,13 +145,19 @@ def withdraw(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONResponse:
 
 
 @router.post("/changes/{change_id}/materials", status_code=201)
-async def upload_material(d: DepsDep, account: AccountDep, change_id: RowId,
-                          kind: Annotated[Text, Form(max_length=64)],
-                          file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+async def upload_material(
+    d: DepsDep,
+    account: AccountDep,
+    change_id: RowId,
+    kind: Annotated[Text, Form(max_length=64)],
+    file: Annotated[UploadFile, File()],
+) -> dict[str, Any]:
     data = await _read(file, d.settings.max_material_bytes)
     from starlette.concurrency import run_in_threadpool
-    material = await run_in_threadpool(materials.upload_material, d, account, change_id, kind,
-                                       file.filename or "", data)
+
+    material = await run_in_threadpool(
+        materials.upload_material, d, account, change_id, kind, file.filename or "", data
+    )
     return material.to_dict()
 
 
@@ -123,28 +167,45 @@ def list_materials(d: DepsDep, account: AccountDep, change_id: RowId) -> list[di
 
 
 @router.get("/changes/{change_id}/materials/{material_id}/content")
-def material_content(d: DepsDep, account: AccountDep, change_id: RowId, material_id: RowId) -> Response:
+def material_content(
+    d: DepsDep, account: AccountDep, change_id: RowId, material_id: RowId
+) -> Response:
     material, chunks = materials.material_stream(d, account, change_id, material_id)
-    return StreamingResponse(chunks, media_type=material.content_type,
-                             headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff",
-                                      "Cache-Control": "private, max-age=300",
-                                      "Content-Length": str(material.size)})
+    return StreamingResponse(
+        chunks,
+        media_type=material.content_type,
+        headers={
+            "Content-Disposition": "inline",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=300",
+            "Content-Length": str(material.size),
+        },
+    )
 
 
 @router.delete("/changes/{change_id}/materials/{material_id}", status_code=204)
-def delete_material(d: DepsDep, account: AccountDep, change_id: RowId, material_id: RowId) -> Response:
+def delete_material(
+    d: DepsDep, account: AccountDep, change_id: RowId, material_id: RowId
+) -> Response:
     materials.delete_material(d, account, change_id, material_id)
     return Response(status_code=204)
 
 
 @router.post("/changes/{change_id}/verification", status_code=201)
-async def verification(d: DepsDep, account: AccountDep, change_id: RowId,
-                       file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+async def verification(
+    d: DepsDep, account: AccountDep, change_id: RowId, file: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
     data = await _read(file, d.settings.max_verification_bytes)
     from starlette.concurrency import run_in_threadpool
-    result = await run_in_threadpool(materials.upload_verification, d, account, change_id,
-                                     file.filename or "", data)
-    return {"passed": result.passed, "media": result.media, "problems": [p.to_dict() for p in result.problems]}
+
+    result = await run_in_threadpool(
+        materials.upload_verification, d, account, change_id, file.filename or "", data
+    )
+    return {
+        "passed": result.passed,
+        "media": result.media,
+        "problems": [p.to_dict() for p in result.problems],
+    }
 
 
 @router.get("/changes/{change_id}/verification")
@@ -152,5 +213,10 @@ def latest_verification(d: DepsDep, account: AccountDep, change_id: RowId) -> di
     v = materials.latest_verification(d, account, change_id)
     if v is None:
         return {"passed": False, "media": None, "problems": [], "uploaded": False}
-    return {"passed": v["passed"], "media": v["media"], "problems": v["problems"], "uploaded": True,
-            "created_at": v["created_at"].isoformat()}
+    return {
+        "passed": v["passed"],
+        "media": v["media"],
+        "problems": v["problems"],
+        "uploaded": True,
+        "created_at": v["created_at"].isoformat(),
+    }

@@ -28,6 +28,9 @@ def install(api: FastAPI, app: App) -> None:
     if not app.settings.secret_key:  # bootstrap.build always fills it; a bare Settings does not
         raise ValueError("the console needs settings.secret_key to sign its session cookie")
     api.state.console_signer = Signer(app.settings.secret_key, "session")
+    from beiandesk.entrypoints.web.error_pages import html_error
+
+    api.state.html_error = html_error  # unknown console URLs: an HTML page, not problem JSON
     api.state.deps = app.deps
     api.state.app = app
     static = files("beiandesk.entrypoints.web") / "static"
@@ -35,13 +38,17 @@ def install(api: FastAPI, app: App) -> None:
     for module in (routes_home, routes_flow, routes_materials, routes_review, routes_admin):
         api.include_router(module.router)
     from beiandesk.entrypoints.web import routes_accounts  # issue 9: 账号管理, 审计日志, 修改密码
+
     api.include_router(routes_accounts.router)
     from beiandesk.entrypoints.web import routes_desk, routes_webhooks
+
     api.include_router(routes_desk.router)
     api.include_router(routes_webhooks.router)
     from beiandesk.entrypoints.web import routes_claims, routes_forms, routes_reports
+
     api.include_router(routes_claims.router)
     api.include_router(routes_forms.router)
     api.include_router(routes_reports.router)
     from beiandesk.entrypoints.web import routes_imports  # issue 9: 导入备案记录
+
     api.include_router(routes_imports.router)
