@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from beiandesk.entrypoints.cli import checks_draft, checks_photo, checks_site, core
+from beiandesk.entrypoints.cli import checks_draft, checks_photo, checks_site, core, zh
+
+zh.install()  # usage errors, help panels and the help option in Chinese (issue 12)
 
 app = typer.Typer(
     help="beiandesk — ICP 备案服务平台（网站变更）",
@@ -27,6 +29,7 @@ _accounts.register(app)
 
 def main() -> None:
     import sys
+
     try:
         app()
     except ValueError as exc:  # startup.StartupError / bootstrap.ConfigError: settings unusable

@@ -14,6 +14,7 @@ log = logging.getLogger("beiandesk")
 
 def _logging(settings: Settings) -> None:
     from beiandesk.adapters.logs import configure
+
     configure(settings.log_level)
 
 
@@ -22,13 +23,28 @@ def demo_settings(settings: Settings, host: str, port: int) -> Settings:
     link_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{link_host}:{port}"
     from beiandesk.entrypoints.serving import shared_demo_settings
+
     shared = shared_demo_settings(settings, base)
     if shared is not None:  # GATEWAY_URL names a shared `beiandesk sandbox` (several nodes)
         return shared
-    return settings.model_copy(update={
-        "demo": True, "public_url": base, "gateway_url": "desk" if settings.gateway_url == "desk" else f"{base}/sandbox",
-        "rdap_url": f"{base}/sandbox/rdap", "probe_allow_private": True,
-    })
+    return settings.model_copy(
+        update={
+            "demo": True,
+            "public_url": base,
+            "gateway_url": "desk" if settings.gateway_url == "desk" else f"{base}/sandbox",
+            "rdap_url": f"{base}/sandbox/rdap",
+            "probe_allow_private": True,
+        }
+    )
+
+
+def _database_exists(url: str) -> bool:
+    """A SQLite file not yet there is an empty database (reading it would create it elsewhere)."""
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        return Path(url.removeprefix("sqlite:///")).exists()
+    return True
 
 
 def register(app: typer.Typer) -> None:
@@ -36,11 +52,18 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db, name="db")
 
     @app.command()
-    def serve(host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
-              port: Annotated[int, typer.Option(help="监听端口")] = 8000,
-              demo: Annotated[bool, typer.Option("--demo", help="演示模式：演示数据 + 管局沙箱")] = False,
-              no_worker: Annotated[bool, typer.Option("--no-worker", help="不在本进程运行后台任务（另行运行 beiandesk worker）")] = False,
-              workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="本机 API 进程数")] = 1) -> None:
+    def serve(
+        host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+        demo: Annotated[bool, typer.Option("--demo", help="演示模式：演示数据 + 管局沙箱")] = False,
+        no_worker: Annotated[
+            bool,
+            typer.Option("--no-worker", help="不在本进程运行后台任务（另行运行 beiandesk worker）"),
+        ] = False,
+        workers: Annotated[
+            int, typer.Option("--workers", min=1, max=64, help="本机 API 进程数")
+        ] = 1,
+    ) -> None:
         """迁移数据库，启动 API、控制台与后台任务（同一进程）。"""
         import uvicorn
 
@@ -53,25 +76,38 @@ def register(app: typer.Typer) -> None:
         if demo or settings.demo:
             settings = demo_settings(settings, host, port)
         from beiandesk.entrypoints.cli.accounts import refuse_to_start
+
         refuse_to_start(settings)
         built = bootstrap.build(settings, with_jobs=True)
         if settings.demo:
             seed_demo(built.deps)
         if built.deps.gateway is None:
-            log.info("未配置管局网关：初审通过的订单在管局工作台（/desk）由审核专员提交管局并登记结果")
+            log.info(
+                "未配置管局网关：初审通过的订单在管局工作台（/desk）由审核专员提交管局并登记结果"
+            )
         from beiandesk.entrypoints.serving import mounts_own_sandbox
-        where = "（演示模式，管局沙箱在 /sandbox/）" if mounts_own_sandbox(settings) else (
-            f"（演示模式，共享管局沙箱 {settings.gateway_url}）" if settings.demo else "")
+
+        where = (
+            "（演示模式，管局沙箱在 /sandbox/）"
+            if mounts_own_sandbox(settings)
+            else (f"（演示模式，共享管局沙箱 {settings.gateway_url}）" if settings.demo else "")
+        )
         log.info("beiandesk 正在 http://%s:%s/ 提供服务%s", host, port, where)
         if no_worker:
             log.info("本进程不运行后台任务：请另行运行 beiandesk worker")
         if workers > 1:
             from beiandesk.entrypoints.serving import run_nodes
+
             built.engine.dispose()
             run_nodes(settings, host, port, workers=workers, with_worker=not no_worker)
             return
-        uvicorn.run(build_server_app(built, with_worker=not no_worker), host=host, port=port,
-                    log_level=settings.log_level.lower(), access_log=False)
+        uvicorn.run(
+            build_server_app(built, with_worker=not no_worker),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
 
     @app.command()
     def worker() -> None:
@@ -81,6 +117,7 @@ def register(app: typer.Typer) -> None:
         settings = Settings()
         _logging(settings)
         from beiandesk.entrypoints.cli.accounts import refuse_to_start
+
         refuse_to_start(settings)
         built = bootstrap.build(settings, with_jobs=True)
         log.info("beiandesk worker 已启动")
@@ -91,10 +128,14 @@ def register(app: typer.Typer) -> None:
         """应用数据库迁移。"""
         from beiandesk import bootstrap
 
+        from beiandesk.adapters.db import migrate
+
         settings = Settings()
         _logging(settings)
+        url = settings.resolved_database_url()
+        before = migrate.applied_revisions(url) if _database_exists(url) else set()
         bootstrap.build(settings)
-        typer.echo("数据库已是最新版本。")
+        typer.echo(migrate.describe_upgrade(before, migrate.applied_revisions(url)))
 
     @app.command("seed-demo")
     def seed_demo_cmd() -> None:
@@ -105,11 +146,15 @@ def register(app: typer.Typer) -> None:
         settings = Settings()
         _logging(settings)
         created = seed_demo(bootstrap.build(settings).deps)
-        typer.echo(f"演示数据已就绪（新建：账号 {created['accounts']}，主体 {created['subjects']}，网站 {created['websites']}）。")
+        typer.echo(
+            f"演示数据已就绪（新建：账号 {created['accounts']}，主体 {created['subjects']}，网站 {created['websites']}）。"
+        )
 
     @app.command()
-    def sandbox(host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
-                port: Annotated[int, typer.Option(help="监听端口")] = 8100) -> None:
+    def sandbox(
+        host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="监听端口")] = 8100,
+    ) -> None:
         """单独运行管局沙箱（非真实工信部系统）。"""
         from beiandesk.bootstrap import complete_settings
         from beiandesk.sandbox.app import run_standalone
@@ -119,8 +164,10 @@ def register(app: typer.Typer) -> None:
         run_standalone(settings, host, port)
 
     @app.command()
-    def sweep(concurrency: Annotated[int, typer.Option(min=1, max=64, help="并发数")] = 8,
-              as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    def sweep(
+        concurrency: Annotated[int, typer.Option(min=1, max=64, help="并发数")] = 8,
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    ) -> None:
         """对所有已备案且打开的网站做合规巡检（首页备案号、链接、可访问性）。"""
         import json
         import sys
@@ -137,11 +184,22 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True)
         with Progress(console=console, transient=as_json) as bar:
             task = bar.add_task("巡检网站", total=None)
-            results = run_sweep(deps, concurrency, lambda done, total: bar.update(task, completed=done, total=total))
+            results = run_sweep(
+                deps, concurrency, lambda done, total: bar.update(task, completed=done, total=total)
+            )
         failing = [r for r in results if not r.to_dict()["ok"]]
         if as_json:
-            sys.stdout.write(json.dumps({"ok": not failing, "checked": len(results),
-                                         "websites": [r.to_dict() for r in results]}, ensure_ascii=False) + "\n")
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "ok": not failing,
+                        "checked": len(results),
+                        "websites": [r.to_dict() for r in results],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         else:
             for r in results:
                 mark = "[green]✓[/green]" if r.to_dict()["ok"] else "[red]✗[/red]"
@@ -150,4 +208,3 @@ def register(app: typer.Typer) -> None:
                     console.print(f"    {p.code}: {p.message}")
             console.print(f"共巡检 {len(results)} 个网站，{len(failing)} 个有问题。")
         raise typer.Exit(1 if failing else 0)
-
