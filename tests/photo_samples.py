@@ -442,6 +442,12 @@ def real_set() -> tuple[Sample, ...]:
         sample(
             f"{p.name}_background_blue", on_white(p, blue.astype(np.uint8)), "background_not_white"
         )
+        for label, wall in (
+            ("corner", wall_corner()),
+            ("door_gap", door_gap()),
+            ("clutter", clutter()),
+        ):
+            sample(f"{p.name}_background_{label}", on_white(p, wall), "background_not_white")
         sample(
             f"{p.name}_background_scene", on_white(p, scene("group_scene")), "background_not_white"
         )

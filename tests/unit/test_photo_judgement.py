@@ -306,3 +306,19 @@ def test_head_edge_contact_needs_white_beside_the_head_too():
 
 def test_glare_still_replaces_eyes_closed_with_landmarks():
     assert codes(replace(LANDMARKED, eye_glare=0.2, eye_aspect=0.05)) == ["glasses_glare"]
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"side_clutter": 0.02}, "background_not_white"),
+        ({"side_line": 0.4}, "background_not_white"),
+        ({"eye_aspect": 0.13, "eye_dark_ratio": 0.65}, "eyes_closed"),  # narrow, nothing dark
+    ],
+)
+def test_side_backdrop_and_narrow_closed_eyes(change, code):
+    assert codes(replace(LANDMARKED, **change)) == [code]
+
+
+def test_a_narrow_open_eye_with_a_dark_iris_is_open():
+    assert judge_photo(replace(LANDMARKED, eye_aspect=0.12, eye_dark_ratio=0.2)) == []

@@ -114,14 +114,19 @@ MAX_ROLL_DEG = 22.0
 # --- face details from the 68 facial landmarks (dlib; used whenever the landmarks were found) --
 #: Eyes closed when even the more open eye's aspect ratio (EAR: lid-to-lid heights over the
 #: corner-to-corner width, Soukupová & Čech 2016, "Real-Time Eye Blink Detection using Facial
-#: Landmarks") is below this. Open eyes measure 0.25–0.38, a broad smile narrows them to
-#: 0.16–0.22, eyes looking down ≈ 0.16; closed lids 0.03–0.10. The paper's blink threshold 0.2
-#: would turn away smiling applicants: only clearly shut eyes count.
-MAX_CLOSED_EAR = 0.13
-#: …or when neither eye's outline holds anything dark: the 10th-percentile grey inside the
-#: darker eye's outline over the cheek's median grey above this. An open eye shows iris, pupil
-#: and lashes (0.15–0.6 of the skin's grey, dark skin included); a lid or skin over the eye
-#: stays near the skin's own grey (≥ 0.8).
+#: Landmarks") is below this. Open eyes measure 0.2–0.4, a broad smile narrows them to
+#: 0.16–0.22 (narrower still for eyes with an epicanthic fold), eyes looking down ≈ 0.16;
+#: closed lids 0.03–0.10. The paper's blink threshold 0.2 would turn away smiling
+#: applicants: only clearly shut eyes count on their shape alone.
+MAX_CLOSED_EAR = 0.10
+#: A narrow eye (EAR below NARROW_EAR) counts as closed only when nothing dark shows inside
+#: its outline: the 10th-percentile grey inside the darker eye over the cheek's median grey
+#: above NARROW_EYE_DARK. An open eye, however narrow, shows iris, pupil and lashes: 0.12–0.33
+#: of the skin's grey on the real set (dark skin included); a lid 0.5–0.7.
+NARROW_EAR = 0.16
+NARROW_EYE_DARK = 0.5
+#: …and whatever the shape, an eye outline with nothing dark in it at all (ratio above this:
+#: skin painted or pasted over the eyes, ≈ 1.0) is not an open eye.
 MIN_OPEN_EYE_DARK = 0.78
 #: Mouth wide open when the inner-lip gap exceeds this share of the mouth width (closed or a
 #: smile with teeth together ≈ 0.0–0.2, talking ≈ 0.3, a yawn or shout ≥ 0.4).
@@ -143,7 +148,9 @@ PITCH_BIAS_DEG = 14.0
 MIN_FACE_FOCUS = 12.0
 #: Beside and above the head (shoulder height and up, outside the head's landmark ellipse with
 #: room for hair) at least this share must be white: a flag, a blue backdrop or furniture there
-#: cannot be hidden by being connected to the person.
+#: cannot be hidden by being connected to the person. There too, a detached non-white blob
+#: over MAX_BACKGROUND_CLUTTER or a straight edge over MAX_BACKGROUND_LINE (a door gap running
+#: down into the shoulder) fails.
 MIN_SIDE_WHITE_SHARE = 0.8
 
 
@@ -182,6 +189,8 @@ class PhotoMeasurements:
     face_focus: float | None = None
     eye_dark_ratio: float | None = None  # darkest part of the darker eye over the cheek grey
     side_white_share: float | None = None  # whiteness beside and above the head
+    side_clutter: float | None = None  # largest detached non-white blob there
+    side_line: float | None = None  # longest straight edge there
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -330,6 +339,10 @@ def _background_not_white(m: PhotoMeasurements) -> bool:
         return True
     if m.side_white_share is not None and m.side_white_share < MIN_SIDE_WHITE_SHARE:
         return True
+    if m.side_clutter is not None and m.side_clutter > MAX_BACKGROUND_CLUTTER:
+        return True
+    if m.side_line is not None and m.side_line > MAX_BACKGROUND_LINE:
+        return True
     if m.background_line is not None and m.background_line > MAX_BACKGROUND_LINE:
         return True
     return m.background_clutter is not None and m.background_clutter > MAX_BACKGROUND_CLUTTER
@@ -345,8 +358,11 @@ def _detail_codes(m: PhotoMeasurements) -> list[str]:
     if glare:
         codes.append("glasses_glare")
     if m.eye_aspect is not None:
-        closed = m.eye_aspect < MAX_CLOSED_EAR or (
-            m.eye_dark_ratio is not None and m.eye_dark_ratio > MIN_OPEN_EYE_DARK
+        dark = m.eye_dark_ratio
+        closed = (
+            m.eye_aspect < MAX_CLOSED_EAR
+            or (dark is not None and dark > MIN_OPEN_EYE_DARK)
+            or (dark is not None and m.eye_aspect < NARROW_EAR and dark > NARROW_EYE_DARK)
         )
     else:
         closed = (

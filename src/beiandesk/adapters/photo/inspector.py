@@ -185,7 +185,7 @@ def measure(
     if not others:
         base.update(face_details(full_gray, image, box))  # type: ignore[arg-type]
         if loc.points is not None:
-            base.update(people.details(full_gray, image, loc.points, white))
+            base.update(people.details(full_gray, image, loc.points, white, gray))
     return PhotoMeasurements(**base)
 
 

@@ -127,37 +127,62 @@ def _patch(gray: np.ndarray, centre: np.ndarray, half: float) -> np.ndarray:
     return gray[max(0, cy - r) : cy + r, max(0, cx - r) : cx + r].ravel()
 
 
-def _side_white(white: np.ndarray, points: np.ndarray) -> float | None:
-    """Share of white pixels beside and above the head, from the top of the frame down to just
-    below the chin, outside an ellipse round the head (HEAD_WIDTH jaw widths wide, from above
-    the crown to the chin) and outside the neck/shoulder band below the jaw."""
+def _side(white: np.ndarray, gray: np.ndarray, points: np.ndarray) -> dict[str, float]:
+    """The backdrop beside and above the head, from the top of the frame down to just below
+    the chin, outside an ellipse round the head (HEAD_WIDTH jaw widths wide, from above the
+    crown to the chin) and outside the neck/shoulder band below the jaw: its white share, the
+    largest non-white blob in it not touching the person (clutter) and its longest straight
+    edge (a door gap or wall corner running down behind the shoulder, which the whole-frame
+    measures count as part of the person), as shares of the frame."""
     h, w = white.shape
     x, y, bw, bh = lm.face_box(points)
     cx = x + bw / 2
     crown = y - CROWN_ABOVE_BROWS * bh
     bottom = int(min(h, y + bh + 0.25 * bh))
     if bottom <= 0:
-        return None
-    region = np.zeros((h, w), bool)
-    region[:bottom] = True
+        return {}
     person = np.zeros((h, w), np.uint8)
     centre = (int(cx), int((crown + y + bh) / 2))
     axes = (int(HEAD_WIDTH * bw / 2), int((y + bh - crown) / 2 + 0.25 * bh))
     cv2.ellipse(person, centre, axes, 0, 0, 360, 255, -1)
-    # neck and shoulders start just below the jaw: two face widths either side of the chin
     chin = int(y + bh - 0.1 * bh)
     cv2.rectangle(person, (int(cx - 2.4 * bw), chin), (int(cx + 2.4 * bw), h), 255, -1)
-    sample = region & (person == 0)
+    sample = person == 0
+    sample[bottom:] = False
     if sample.mean() < rules.MIN_BACKGROUND_SAMPLE:
-        return None
-    return float(white[sample].mean())
+        return {}
+    out = {"side_white_share": float(white[sample].mean())}
+    nonwhite = cv2.morphologyEx(
+        (sample & ~white).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(nonwhite, connectivity=8)
+    rim = cv2.dilate(person, np.ones((5, 5), np.uint8)) > 0
+    attached = set(np.unique(labels[rim & (nonwhite > 0)]).tolist())
+    out["side_clutter"] = max(
+        (int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count) if i not in attached), default=0
+    ) / float(h * w)
+    inner = cv2.erode(sample.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    inner[:3], inner[:, :3], inner[:, -3:] = False, False, False
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 0), 20, 50)
+    edges[~inner] = 0
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 180, 40, minLineLength=int(0.15 * h), maxLineGap=6)
+    longest = 0.0
+    for x1, y1, x2, y2 in lines[:, 0] if lines is not None else []:
+        longest = max(longest, float(np.hypot(x2 - x1, y2 - y1)))
+    out["side_line"] = longest / h
+    return out
 
 
 def details(
-    gray: np.ndarray, bgr: np.ndarray, points: np.ndarray, white: np.ndarray | None
+    gray: np.ndarray,
+    bgr: np.ndarray,
+    points: np.ndarray,
+    white: np.ndarray | None = None,
+    work_gray: np.ndarray | None = None,
 ) -> dict[str, float | None]:
     """Landmark measures of one face on the decoded grey image (points in its pixels);
-    ``white`` (the white mask, any scale) gives the whiteness beside the head."""
+    ``white`` and ``work_gray`` (the white mask and grey of the detection copy) give the
+    backdrop beside the head."""
     yaw, pitch, roll = lm.pose(points, gray.shape[:2])
     dark, glare = _eyes(gray, bgr, points)
     out: dict[str, float | None] = {
@@ -170,7 +195,7 @@ def details(
         "eye_dark_ratio": dark,
         "eye_glare": glare,
     }
-    if white is not None:
+    if white is not None and work_gray is not None:
         scale = white.shape[0] / gray.shape[0]
-        out["side_white_share"] = _side_white(white, points * scale)
+        out.update(_side(white, work_gray, points * scale))
     return out
