@@ -264,3 +264,35 @@ def test_openapi_documents_problems_on_every_route(client) -> None:
     assert {"401", "404", "422"} <= set(auth_needed)
     patch = spec["paths"]["/api/v1/changes/{change_id}"]["patch"]["responses"]
     assert {"412", "413"} <= set(patch)
+
+
+# ---------------------------------------------------------------- materials judged fully, served sandboxed
+
+def test_materials_are_judged_whole_and_served_sandboxed(client, ids) -> None:
+    from tests.unit.test_material_files import pdf, png
+    from tests.unit.test_material_files_strict import huge_png
+    h = login(client, "demo-enterprise")
+    url = f"/api/v1/changes/{ids['ent_change']}/materials"
+
+    def upload(name: str, data: bytes):  # noqa: ANN202
+        return client.post(url, headers=h, data={"kind": "other"}, files={"file": (name, data)})
+
+    r = upload("big.png", huge_png(20000, 20000))
+    assert r.status_code == 422 and r.json()["code"] == "material_too_many_pixels", r.text
+    r = upload("page.png", png() + b"<html><script>alert(document.cookie)</script></html>")
+    assert r.status_code == 422 and r.json()["code"] == "material_unreadable", r.text
+    r = upload("form.pdf", pdf().replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"))
+    assert r.status_code == 422 and r.json()["code"] == "material_active_content", r.text
+    r = upload("营业执照.pdf", pdf())
+    assert r.status_code == 201, r.text
+    served = client.get(f"{url}/{r.json()['id']}/content", headers=h)
+    assert served.status_code == 200
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''%E8%90%A5" in served.headers["content-disposition"]
+    assert served.headers["content-security-policy"].startswith("sandbox;")
+    assert "default-src 'none'" in served.headers["content-security-policy"]
+    assert served.headers["x-content-type-options"] == "nosniff"
+    r = upload("scan.png", png())
+    served = client.get(f"{url}/{r.json()['id']}/content", headers=h)
+    assert served.headers["content-disposition"].startswith("inline;") and "scan.png" in served.headers["content-disposition"]
+    assert served.headers["content-security-policy"].startswith("sandbox;")

@@ -14,6 +14,7 @@ from beiandesk.domain.states import ChangeState
 from beiandesk.domain.errors import VersionConflict
 from beiandesk.domain.problems import report
 from beiandesk.entrypoints.api import views
+from beiandesk.entrypoints.downloads import material_headers
 from beiandesk.entrypoints.api.schemas import ProposedPatch, SubmitBody, Text, unknown_keys
 from beiandesk.entrypoints.api.schemas import RowId
 from beiandesk.entrypoints.api.security import AccountDep, DepsDep
@@ -174,12 +175,7 @@ def material_content(
     return StreamingResponse(
         chunks,
         media_type=material.content_type,
-        headers={
-            "Content-Disposition": "inline",
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, max-age=300",
-            "Content-Length": str(material.size),
-        },
+        headers=material_headers(material.content_type, material.filename, material.size),
     )
 
 

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from beiandesk.domain.errors import DomainError
 from beiandesk.domain.photo import MAX_VIDEO_SECONDS
 from beiandesk.domain.problems import has_errors
+from beiandesk.entrypoints.downloads import disposition
 from beiandesk.entrypoints.web import render, session
 from beiandesk.entrypoints.web.guard import ConsoleRoute, DepsDep, UserDep, call, form
 from beiandesk.entrypoints.web.routes_flow import order_context, staff_elsewhere
@@ -23,8 +24,13 @@ _SLOT_ID = re.compile(r"^material-[a-z_-]{1,64}$")
 
 def _targets(slots: list) -> tuple[str, ...]:
     """The sections of the materials page a message can be shown in (beside their control)."""
-    return ("verification", "materials", "material-other-upload",
-            *(f"material-{s.kind}" for s in slots if s.required or s.files))
+    return (
+        "verification",
+        "materials",
+        "material-other-upload",
+        *(f"material-{s.kind}" for s in slots if s.required or s.files),
+    )
+
 
 #: Served files are shown inline but can never run as a page of this site.
 #: (Chromium's PDF viewer refuses a sandboxed document, so PDFs only get the no-script policy.)
@@ -32,8 +38,12 @@ def file_headers(media_type: str) -> dict[str, str]:
     policy = "default-src 'none'; img-src 'self'; media-src 'self'; object-src 'self'"
     if media_type != "application/pdf":
         policy = "sandbox; " + policy
-    return {"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": policy, "Cache-Control": "private, max-age=300"}
+    return {
+        "Content-Disposition": "inline",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": policy,
+        "Cache-Control": "private, max-age=300",
+    }
 
 
 @router.get("/changes/{change_id}/materials")
@@ -46,12 +56,21 @@ def materials_page(request: Request, d: DepsDep, user: UserDep, change_id: int) 
     problems = precheck.precheck(d, user, change_id)
     slots = console.material_slots(d, user, change_id)
     return render.render(
-        request, "materials.html", title="核验与上传资料", nav="home", step=2,
-        slots=slots, flash_targets=_targets(slots),
+        request,
+        "materials.html",
+        title="核验与上传资料",
+        nav="home",
+        step=2,
+        slots=slots,
+        flash_targets=_targets(slots),
         verification=materials.latest_verification(d, user, change_id),
-        problems=problems, blocked=has_errors(problems), max_video_s=int(MAX_VIDEO_SECONDS),
+        problems=problems,
+        blocked=has_errors(problems),
+        max_video_s=int(MAX_VIDEO_SECONDS),
         max_material_mb=d.settings.max_material_bytes // (1024 * 1024),
-        max_verification_mb=d.settings.max_verification_bytes // (1024 * 1024), **ctx)
+        max_verification_mb=d.settings.max_verification_bytes // (1024 * 1024),
+        **ctx,
+    )
 
 
 async def _file(data: object, limit: int) -> tuple[str, bytes] | None:
@@ -92,8 +111,9 @@ async def materials_done(request: Request, user: UserDep, change_id: int) -> Res
 
 
 @router.post("/changes/{change_id}/materials/{material_id}/delete")
-async def delete_material(request: Request, d: DepsDep, user: UserDep, change_id: int,
-                          material_id: int) -> Response:
+async def delete_material(
+    request: Request, d: DepsDep, user: UserDep, change_id: int, material_id: int
+) -> Response:
     await form(request)
     await call(materials.delete_material, d, user, change_id, material_id)
     session.flash(request, "材料已删除。", target="materials")
@@ -103,12 +123,18 @@ async def delete_material(request: Request, d: DepsDep, user: UserDep, change_id
 @router.get("/changes/{change_id}/materials/{material_id}")
 def material_file(d: DepsDep, user: UserDep, change_id: int, material_id: int) -> Response:
     material, chunks = materials.material_stream(d, user, change_id, material_id)
-    return StreamingResponse(chunks, media_type=material.content_type,
-                             headers={**file_headers(material.content_type), "Content-Length": str(material.size)})
+    return StreamingResponse(
+        chunks,
+        media_type=material.content_type,
+        headers={**file_headers(material.content_type), "Content-Length": str(material.size),
+                 "Content-Disposition": disposition("inline", material.filename)},
+    )
 
 
 @router.post("/changes/{change_id}/verification")
-async def upload_verification(request: Request, d: DepsDep, user: UserDep, change_id: int) -> Response:
+async def upload_verification(
+    request: Request, d: DepsDep, user: UserDep, change_id: int
+) -> Response:
     data = await form(request)
     upload = await _file(data.get("file"), d.settings.max_verification_bytes)
     back = f"/changes/{change_id}/materials#verification"
@@ -125,7 +151,9 @@ async def upload_verification(request: Request, d: DepsDep, user: UserDep, chang
     if result.passed:
         session.flash(request, "核验照片预检通过。", target="verification")
     else:
-        session.flash(request, "核验照片未通过预检，请按提示重新拍摄后上传。", "error", target="verification")
+        session.flash(
+            request, "核验照片未通过预检，请按提示重新拍摄后上传。", "error", target="verification"
+        )
     return render.redirect(request, back)
 
 
