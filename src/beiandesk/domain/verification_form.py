@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from beiandesk.domain.masking import mask_id_number, mask_mobile
 from beiandesk.domain.model import ChangeOrder, Principal, Subject
+from beiandesk.domain.provinces import read_data_csv
 
 TITLE = "网站备案信息真实性核验单"
 
@@ -25,8 +27,12 @@ _ID_TYPES = {
     "passport": "护照",
 }
 _SUBJECT_KINDS = {"personal": "个人", "enterprise": "企业"}
-_ACCESS = {"cvm": "云服务器", "lighthouse": "轻量应用服务器", "serverless": "云函数（Serverless）",
-           "cloudbase": "云开发"}
+_ACCESS = {
+    "cvm": "云服务器",
+    "lighthouse": "轻量应用服务器",
+    "serverless": "云函数（Serverless）",
+    "cloudbase": "云开发",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,24 @@ class VerificationForm:
     issued_on: date
 
 
+@lru_cache(maxsize=1)
+def _region_names() -> dict[str, str]:
+    return {row["region"]: row["name"] for row in read_data_csv("regions.csv")
+            if row["name"] and not row["region"].endswith("*")}
+
+
+def region_label(region: str) -> str:
+    """A cloud region id as the form's reader knows it: 广州（ap-guangzhou）. A zone
+    (ap-guangzhou-3) is named after its region; Chinese or unknown values are printed as typed."""
+    r = (region or "").strip()
+    if not r:
+        return "—"
+    head, _, tail = r.lower().rpartition("-")
+    names = _region_names()
+    name = names.get(r.lower()) or (names.get(head) if tail.isdigit() else None)
+    return f"{name}（{r}）" if name else r
+
+
 def id_type_label(id_type: str) -> str:
     return _ID_TYPES.get(id_type, id_type or "—")
 
@@ -60,8 +84,9 @@ def _principal_rows(prefix: str, p: Principal) -> tuple[tuple[str, str], ...]:
     )
 
 
-def build_form(order: ChangeOrder, subject: Subject, filing_number: str, provider: str,
-               today: date) -> VerificationForm:
+def build_form(
+    order: ChangeOrder, subject: Subject, filing_number: str, provider: str, today: date
+) -> VerificationForm:
     """Fill the form from the order's ``proposed`` information (what will be filed)."""
     info = order.proposed
     subject_rows = (
@@ -79,7 +104,7 @@ def build_form(order: ChangeOrder, subject: Subject, filing_number: str, provide
         ("网站首页地址", info.home_url or "—"),
         ("网站服务内容", "；".join(info.content_categories) or "—"),
         ("接入方式", _ACCESS.get(str(info.resource.kind), str(info.resource.kind) or "—")),
-        ("服务器所在地区", info.resource.region or "—"),
+        ("服务器所在地区", region_label(info.resource.region)),
     ) + _principal_rows("网站负责人", info.principal)
     return VerificationForm(
         title=TITLE,
@@ -88,7 +113,8 @@ def build_form(order: ChangeOrder, subject: Subject, filing_number: str, provide
         sections=(FormSection("主体信息", subject_rows), FormSection("网站信息", website_rows)),
         applicant_statement=(
             "本人（单位）承诺：所填报的网站备案信息真实有效，网站负责人已当面核验并拍照，"
-            "如有虚假，愿承担由此产生的一切法律后果。"),
+            "如有虚假，愿承担由此产生的一切法律后果。"
+        ),
         provider_checks=(
             "已核验主体证件原件与网站负责人证件原件",
             "已当面（或远程视频）核验网站负责人并采集照片",
