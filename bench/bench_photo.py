@@ -9,8 +9,11 @@
 3. Peak resident memory of a fresh process judging the 12 MP JPEG, a 48 MP JPEG, a 29 MP PNG
    (lossless formats decode at full size; 30 MP is their cap) and the video from their files
    (as the CLI does), beside an import-only baseline. Target ≤ 300 MB.
-4. Precision and recall per problem code on the labelled set (tests/photo_samples.py), each
-   photo under several encodings and sizes, and the false alarms on good photos.
+4. Precision and recall per problem code on the evaluation set (tests/photo_samples.py: the
+   astronaut set and the real people of tests/photos/), each photo under several encodings
+   and sizes, and the false alarms on good photos.
+5. Time of a 12 MP JPEG of a real person (Obama on white), and of a 12 MP JPEG with only a
+   60 px face (the slow path: every search, then the small-face pass).
 
 Prints figures; it is not a timed test. scikit-image (a test dependency) supplies the photo.
 """
@@ -171,6 +174,18 @@ def main() -> None:
             f"p95 {1000 * t[int(0.95 * (len(t) - 1))]:.0f} ms "
             f"(target ≤ {TARGET_PHOTO_MS} ms)"
         )
+        real12 = samples.encode(samples.upscale(samples.on_white(samples.PEOPLE[0]), 12.0))
+        crop, alpha = samples.cutout("obama")
+        tiny = samples.encode(
+            samples.compose(crop, alpha, canvas=(4000, 3000), offset=(2400, 1300), scale=0.45)
+        )
+        for label, data in (("real person", real12), ("60 px face only", tiny)):
+            t = sorted(timed(lambda: inspector.inspect(data), max(3, runs // 3)))
+            got = [p.code for p in inspector.inspect(data).problems]
+            print(
+                f"12 MP JPEG, {label} ({len(data) / 1e6:.1f} MB), one core: median "
+                f"{1000 * statistics.median(t):.0f} ms → {got or 'passes'}"
+            )
         t = timed(lambda: inspector.inspect(clip), 1 if args.quick else 3)
         print(
             f"10 s 1280×720 30 fps MP4 ({len(clip) / 1e6:.1f} MB), one core: median "

@@ -412,6 +412,11 @@ def shrunk(person: Person, canvas: tuple[int, int] = (2000, 1500)) -> np.ndarray
     )
 
 
+def flag_and_curtains() -> np.ndarray:
+    """The left edge of the Oval Office photo (a flag before red curtains), no face in it."""
+    return scene("obama_scene")[:, :170].copy()
+
+
 def real_set() -> tuple[Sample, ...]:
     """Real people (tests/photos/SOURCES.md) on white, and what a careful reviewer would turn
     away: each label says why (Sample.name carries the person and the change)."""
@@ -449,7 +454,7 @@ def real_set() -> tuple[Sample, ...]:
         ):
             sample(f"{p.name}_background_{label}", on_white(p, wall), "background_not_white")
         sample(
-            f"{p.name}_background_scene", on_white(p, scene("group_scene")), "background_not_white"
+            f"{p.name}_background_scene", on_white(p, flag_and_curtains()), "background_not_white"
         )
     # Scenes as shot (labels by eye):
     sample("obama_scene", scene("obama_scene"), "background_not_white")  # flag, curtains

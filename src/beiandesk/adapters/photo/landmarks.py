@@ -70,16 +70,29 @@ def available() -> bool:
     return _model_paths() is not None
 
 
-def _models():
-    """(detector, 68-point predictor), loaded lazily once per thread."""
-    loaded = getattr(_local, "models", None)
-    if loaded is None:
-        import dlib
+_lock = threading.Lock()
+_shared: dict[str, object] = {}
 
-        paths = _model_paths()
-        assert paths is not None
-        loaded = _local.models = (dlib.get_frontal_face_detector(), dlib.shape_predictor(paths[0]))
-    return loaded
+
+def _models():
+    """(detector, 68-point predictor). dlib's object_detector must not be shared between
+    threads (its docs: "concurrent access … is not safe"), and is cheap to build: one per
+    thread. The shape predictor may be ("a single instance … can be used from multiple threads
+    at the same time") and its model is ≈ 100 MB: one per process, loaded on first use."""
+    import dlib
+
+    detector = getattr(_local, "detector", None)
+    if detector is None:
+        detector = _local.detector = dlib.get_frontal_face_detector()
+    predictor = _shared.get("predictor")
+    if predictor is None:
+        with _lock:
+            predictor = _shared.get("predictor")
+            if predictor is None:
+                paths = _model_paths()
+                assert paths is not None
+                predictor = _shared["predictor"] = dlib.shape_predictor(paths[0])
+    return detector, predictor
 
 
 def detect(gray: np.ndarray, upsample: int = 0) -> list[tuple[Box, float]]:
