@@ -36,21 +36,35 @@ def demo_site_rewrite(sandbox_base: str) -> Callable[[str], str]:
 
 def attach(deps: Deps, settings: Settings) -> None:
     from beiandesk.adapters.pdf_forms import ReportlabFormRenderer
+
     deps.form_renderer = ReportlabFormRenderer()
     deps.photo = OpenCVPhotoInspector(max_bytes=settings.max_verification_bytes)
     rdap = RdapLookup(base_url=settings.rdap_url)
     whois = WhoisClient(host=settings.whois_host, port=settings.whois_port)
     deps.domain_lookup = RegistryLookup(rdap=rdap, whois=None if settings.rdap_url else whois)
-    sandbox = settings.gateway_url if settings.gateway_url != "desk" else settings.public_url.rstrip("/") + "/sandbox"
+    # The sandbox that hosts the demo home pages: the gateway's when it is one, else our own
+    # mount (no gateway at all, or the authority desk) — the same pages ``serve --demo`` uses.
+    sandbox = (
+        settings.gateway_url
+        if settings.gateway_url not in (None, "", "desk")
+        else settings.public_url.rstrip("/") + "/sandbox"
+    )
     rewrite = demo_site_rewrite(sandbox) if settings.demo and sandbox else None
     deps.site_probe = HttpSiteProbe(allow_private=settings.probe_allow_private, rewrite=rewrite)
     from beiandesk.adapters.webhooks import HttpWebhookSender
+
     # Private receivers only when the operator said so (either setting) or in the demo.
     deps.webhook_sender = HttpWebhookSender(
-        allow_private=settings.webhook_allow_private or settings.probe_allow_private or settings.demo)
-    inventory_url = settings.inventory_url or (f"{sandbox.rstrip('/')}/inventory" if settings.demo and sandbox else None)
+        allow_private=settings.webhook_allow_private
+        or settings.probe_allow_private
+        or settings.demo
+    )
+    inventory_url = settings.inventory_url or (
+        f"{sandbox.rstrip('/')}/inventory" if settings.demo and sandbox else None
+    )
     if inventory_url:
         from beiandesk.adapters.inventory import HttpInventory
+
         deps.inventory = HttpInventory(inventory_url, token=settings.inventory_token)
     if settings.gateway_url and settings.gateway_url != "desk":
         deps.gateway = HttpAuthorityGateway(settings.gateway_url)

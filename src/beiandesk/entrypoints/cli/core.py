@@ -47,6 +47,14 @@ def _database_exists(url: str) -> bool:
     return True
 
 
+def sweep_settings(settings: Settings, *, demo: bool, host: str, port: int) -> Settings:
+    """``sweep --demo`` (or ``DEMO=true``): probe the demo websites as ``serve --demo`` at
+    host:port does — their home pages on that server's sandbox."""
+    if not (demo or settings.demo):
+        return settings
+    return demo_settings(settings, host, port)
+
+
 def register(app: typer.Typer) -> None:
     db = typer.Typer(help="数据库维护", no_args_is_help=True)
     app.add_typer(db, name="db")
@@ -167,6 +175,9 @@ def register(app: typer.Typer) -> None:
     def sweep(
         concurrency: Annotated[int, typer.Option(min=1, max=64, help="并发数")] = 8,
         as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+        demo: Annotated[bool, typer.Option("--demo", help="演示模式：像 serve --demo 一样，经沙箱访问演示网站首页")] = False,
+        host: Annotated[str, typer.Option(help="演示模式下 serve --demo 的地址")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="演示模式下 serve --demo 的端口")] = 8000,
     ) -> None:
         """对所有已备案且打开的网站做合规巡检（首页备案号、链接、可访问性）。"""
         import json
@@ -178,7 +189,7 @@ def register(app: typer.Typer) -> None:
         from beiandesk import bootstrap
         from beiandesk.services.sweep import sweep as run_sweep
 
-        settings = Settings()
+        settings = sweep_settings(Settings(), demo=demo, host=host, port=port)
         _logging(settings)
         deps = bootstrap.build(settings).deps
         console = Console(stderr=True)
