@@ -26,17 +26,28 @@ OTP_LENGTH = 16
 def generate_password() -> str:
     while True:
         pw = "".join(secrets.choice(_OTP_ALPHABET) for _ in range(OTP_LENGTH))
-        if any(c.isdigit() for c in pw) and any(c.isupper() for c in pw) and any(c.islower() for c in pw):
+        if (
+            any(c.isdigit() for c in pw)
+            and any(c.isupper() for c in pw)
+            and any(c.islower() for c in pw)
+        ):
             return pw
 
 
 def view(row: dict[str, Any]) -> dict[str, Any]:
     """The account object (JSON-ready)."""
     created = row["created_at"]
-    return {"id": row["id"], "username": row["username"], "role": row["role"],
-            "display_name": row["display_name"], "email": row["email"], "disabled": row["disabled"],
-            "subjects": list(row["subjects"]), "password_change_required": row["password_change_required"],
-            "created_at": created.isoformat() if hasattr(created, "isoformat") else created}
+    return {
+        "id": row["id"],
+        "username": row["username"],
+        "role": row["role"],
+        "display_name": row["display_name"],
+        "email": row["email"],
+        "disabled": row["disabled"],
+        "subjects": list(row["subjects"]),
+        "password_change_required": row["password_change_required"],
+        "created_at": created.isoformat() if hasattr(created, "isoformat") else created,
+    }
 
 
 class SubjectNotFound(NotFound):
@@ -47,14 +58,18 @@ class SubjectNotFound(NotFound):
 
 class SubjectLinkedElsewhere(Conflict):
     def __init__(self, filing_number: str, username: str) -> None:
-        super().__init__("subject_linked_elsewhere",
-                         f"主体 {filing_number} 已属于账号 {username}：一个主体只能属于一个账号。")
+        super().__init__(
+            "subject_linked_elsewhere",
+            f"主体 {filing_number} 已属于账号 {username}：一个主体只能属于一个账号。",
+        )
 
 
 class SubjectBusy(Conflict):
     def __init__(self, filing_number: str) -> None:
-        super().__init__("subject_has_open_change",
-                         f"主体 {filing_number} 有进行中的变更单，办结或撤回前不能解除关联。")
+        super().__init__(
+            "subject_has_open_change",
+            f"主体 {filing_number} 有进行中的变更单，办结或撤回前不能解除关联。",
+        )
 
 
 def _check_email(email: str) -> None:
@@ -81,8 +96,17 @@ def _link(uow: Any, account_id: int, role: str, filing_numbers: Iterable[str]) -
     return linked
 
 
-def create(d: Deps, *, actor: str, username: str, role: str, display_name: str = "", email: str = "",
-           subjects: Iterable[str] = (), password: str | None = None) -> tuple[dict[str, Any], str | None]:
+def create(
+    d: Deps,
+    *,
+    actor: str,
+    username: str,
+    role: str,
+    display_name: str = "",
+    email: str = "",
+    subjects: Iterable[str] = (),
+    password: str | None = None,
+) -> tuple[dict[str, Any], str | None]:
     """A new account; without ``password`` a one-time password is generated, returned once and
     must be changed at first login. Returns ``(account, one_time_password or None)``."""
     username = (username or "").strip()
@@ -99,14 +123,28 @@ def create(d: Deps, *, actor: str, username: str, role: str, display_name: str =
     password_hash = d.passwords.hash(password)
     now = d.clock.now()
     with d.uow() as uow:
-        if uow.account_admin.by_username(username) is not None:
-            raise rules.AccountExists(username)
+        # ADMIN1 beside admin1 would read as one person in the audit log and the queue.
+        taken = uow.account_admin.name_taken(username)
+        if taken is not None:
+            raise rules.AccountExists(taken)
         account_id = uow.account_admin.create(
-            username=username, password_hash=password_hash, role=role, display_name=display_name or "",
-            email=email or "", password_change_required=one_time is not None, now=now)
+            username=username,
+            password_hash=password_hash,
+            role=role,
+            display_name=display_name or "",
+            email=email or "",
+            password_change_required=one_time is not None,
+            now=now,
+        )
         linked = _link(uow, account_id, role, subjects)
-        audit.record(uow, actor=actor, action="account.create", target=username, at=now,
-                     detail={"role": role, "subjects": linked, "one_time_password": one_time is not None})
+        audit.record(
+            uow,
+            actor=actor,
+            action="account.create",
+            target=username,
+            at=now,
+            detail={"role": role, "subjects": linked, "one_time_password": one_time is not None},
+        )
         row = uow.account_admin.get(account_id)
         uow.commit()
     return view(row), one_time
@@ -129,15 +167,24 @@ def id_of(d: Deps, username: str) -> int:
     with d.uow(readonly=True) as uow:
         row = uow.account_admin.by_username(username)
     if row is None:
-        err = NotFound(f"账号 {username}")
+        err = NotFound(f"账号 {username} ")
         err.code = "account_not_found"
         raise err
     return int(row["id"])
 
 
-def update(d: Deps, *, actor: str, account_id: int, role: str | None = None, disabled: bool | None = None,
-           display_name: str | None = None, email: str | None = None,
-           subjects: Iterable[str] | None = None, add_subjects: Iterable[str] = ()) -> dict[str, Any]:
+def update(
+    d: Deps,
+    *,
+    actor: str,
+    account_id: int,
+    role: str | None = None,
+    disabled: bool | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+    subjects: Iterable[str] | None = None,
+    add_subjects: Iterable[str] = (),
+) -> dict[str, Any]:
     """Change an account. ``subjects`` is the whole list of linked subjects (those left out are
     unlinked, unless an order is open on them); ``add_subjects`` only adds (CLI ``link``);
     ``disabled`` revokes every session at once."""
@@ -191,14 +238,17 @@ def update(d: Deps, *, actor: str, account_id: int, role: str | None = None, dis
         if values.get("disabled"):
             uow.sessions.revoke_account(account_id, now)
         for action, detail in acts:
-            audit.record(uow, actor=actor, action=action, target=target, detail=detail or None, at=now)
+            audit.record(
+                uow, actor=actor, action=action, target=target, detail=detail or None, at=now
+            )
         row = uow.account_admin.get(account_id)
         uow.commit()
     return view(row)
 
 
-def reset_password(d: Deps, *, actor: str, account_id: int,
-                   password: str | None = None) -> tuple[dict[str, Any], str | None]:
+def reset_password(
+    d: Deps, *, actor: str, account_id: int, password: str | None = None
+) -> tuple[dict[str, Any], str | None]:
     """A new password; without one, a one-time password (returned once, to be changed at the
     next login). Every session of the account ends at once."""
     account = get(d, account_id)
@@ -209,11 +259,18 @@ def reset_password(d: Deps, *, actor: str, account_id: int,
     password_hash = d.passwords.hash(password)
     now = d.clock.now()
     with d.uow() as uow:
-        uow.account_admin.update(account_id, password_hash=password_hash,
-                                 password_change_required=one_time is not None)
+        uow.account_admin.update(
+            account_id, password_hash=password_hash, password_change_required=one_time is not None
+        )
         uow.sessions.revoke_account(account_id, now)
-        audit.record(uow, actor=actor, action="account.reset_password", target=account["username"], at=now,
-                     detail={"one_time_password": one_time is not None})
+        audit.record(
+            uow,
+            actor=actor,
+            action="account.reset_password",
+            target=account["username"],
+            at=now,
+            detail={"one_time_password": one_time is not None},
+        )
         row = uow.account_admin.get(account_id)
         uow.commit()
     return view(row), one_time
@@ -226,8 +283,14 @@ class WrongPassword(rules.DomainError):
         super().__init__("current_password_wrong", "当前密码不正确。")
 
 
-def change_own_password(d: Deps, account_id: int, current_password: str, new_password: str,
-                        *, keep_session: str | None = None) -> dict[str, Any]:
+def change_own_password(
+    d: Deps,
+    account_id: int,
+    current_password: str,
+    new_password: str,
+    *,
+    keep_session: str | None = None,
+) -> dict[str, Any]:
     """The account holder's own change (``POST /api/v1/me/password``): the other sessions end."""
     with d.uow(readonly=True) as uow:
         row = uow.account_admin.get(account_id)
@@ -242,10 +305,17 @@ def change_own_password(d: Deps, account_id: int, current_password: str, new_pas
     password_hash = d.passwords.hash(new_password)
     now = d.clock.now()
     with d.uow() as uow:
-        uow.account_admin.update(account_id, password_hash=password_hash, password_change_required=False)
+        uow.account_admin.update(
+            account_id, password_hash=password_hash, password_change_required=False
+        )
         uow.sessions.revoke_account(account_id, now, except_jti=keep_session)
-        audit.record(uow, actor=row["username"], action="account.change_password", target=row["username"],
-                     at=now)
+        audit.record(
+            uow,
+            actor=row["username"],
+            action="account.change_password",
+            target=row["username"],
+            at=now,
+        )
         row = uow.account_admin.get(account_id)
         uow.commit()
     return view(row)
