@@ -89,7 +89,11 @@ def _parse(where: str, build):  # type: ignore[no-untyped-def]
     try:
         return build()
     except (ValueError, TypeError, AttributeError) as exc:
-        raise DraftError(f"「{where}」格式不正确：{exc}") from exc
+        # The builders' own words are Python's English ("Invalid isoformat string"): say only
+        # where the shape is wrong, unless the message is already ours (Chinese).
+        said = str(exc)
+        detail = f"：{said}" if any("\u4e00" <= ch <= "\u9fff" for ch in said) else "（字段类型或取值不对，格式见 api.md §Draft file）"
+        raise DraftError(f"「{where}」格式不正确{detail}") from exc
 
 
 def _date_of(v: object, where: str) -> date | None:
