@@ -97,7 +97,20 @@
     }, 0);
   }
 
+  /* The admin sub-nav is one row that scrolls sideways on a phone: bring the current page's
+     link into that row's view (only the row scrolls, never the page). */
+  function showCurrentTab() {
+    var row = document.querySelector(".subnav-inner");
+    var current = row && row.querySelector('[aria-current="page"]');
+    if (!current) { return; }
+    var left = current.offsetLeft - row.offsetLeft;
+    if (left < row.scrollLeft || left + current.offsetWidth > row.scrollLeft + row.clientWidth) {
+      row.scrollLeft = Math.max(0, left - (row.clientWidth - current.offsetWidth) / 2);
+    }
+  }
+
   function init() {
+    showCurrentTab();
     if (document.readyState === "complete") { showFlash(); }
     else { window.addEventListener("load", showFlash); }
     document.querySelectorAll("[data-menu]").forEach(wireMenu);
