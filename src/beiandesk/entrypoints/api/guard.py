@@ -28,6 +28,8 @@ from beiandesk.entrypoints.api.problems import problem
 #: API paths that take a body without a bearer token: logging in, the authority's signed callback.
 PUBLIC_PATHS = frozenset({"/api/v1/auth/token", "/api/v1/authority/callback"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: ``scope["state"]`` key of ``(token, Account)`` the guard resolved for this request.
+ACCOUNT_STATE = "beiandesk.account"
 
 
 class _TooLarge(Exception):
@@ -51,7 +53,9 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _has_controls(scope.get("query_string") or b"") or first_forbidden_char(scope.get("path", "")):
+        if _has_controls(scope.get("query_string") or b"") or first_forbidden_char(
+            scope.get("path", "")
+        ):
             await _control_refusal(scope)(scope, _no_body, send)
             return
         if scope.get("method") not in _BODY_METHODS:
@@ -113,12 +117,16 @@ class RequestGuard:
             exc: DomainError = auth.Unauthorized()
         else:
             try:
-                await run_in_threadpool(auth.account_for_token, self.deps, token.strip())
+                account = await run_in_threadpool(auth.account_for_token, self.deps, token.strip())
+                # The route's ``current_account`` reuses it: one session read per write, not two.
+                scope.setdefault("state", {})[ACCOUNT_STATE] = (token.strip(), account)
                 return None
             except DomainError as refused:
                 exc = refused
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem(exc.status, exc.code, exc.message, headers=headers, instance=scope.get("path", ""))
+        return problem(
+            exc.status, exc.code, exc.message, headers=headers, instance=scope.get("path", "")
+        )
 
     async def _capped(self, scope: dict, receive: Any, send: Any) -> None:
         limit = self.json_limit
@@ -159,9 +167,12 @@ class RequestGuard:
 
     async def _refuse(self, scope: dict, send: Any) -> None:
         mb = max(1, self.json_limit // (1024 * 1024))
-        response = problem(413, "request_too_large",
-                           f"请求体超过 {mb} MB 上限（上传文件请用 multipart/form-data）。",
-                           instance=scope.get("path", ""))
+        response = problem(
+            413,
+            "request_too_large",
+            f"请求体超过 {mb} MB 上限（上传文件请用 multipart/form-data）。",
+            instance=scope.get("path", ""),
+        )
         await response(scope, _no_body, send)
 
 
@@ -176,10 +187,15 @@ def _has_controls(raw: bytes) -> bool:
 def _control_refusal(scope: dict) -> Any:
     message = "请求参数不正确：含有不允许的控制字符（如 NUL）。"
     path = scope.get("path", "")
-    if path.startswith("/api/") or "application/json" in (_header(scope, b"accept") or b"").decode("latin-1"):
+    if path.startswith("/api/") or "application/json" in (_header(scope, b"accept") or b"").decode(
+        "latin-1"
+    ):
         return problem(422, "invalid_request", message, instance=path)
-    return HTMLResponse(f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>请求无效</title>"
-                        f"<p>{message}</p><p><a href=\"/\">返回首页</a></p></html>", status_code=422)
+    return HTMLResponse(
+        f"<!doctype html><html lang=zh-CN><meta charset=utf-8><title>请求无效</title>"
+        f'<p>{message}</p><p><a href="/">返回首页</a></p></html>',
+        status_code=422,
+    )
 
 
 async def _no_body() -> dict:

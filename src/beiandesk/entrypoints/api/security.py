@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from beiandesk.domain.model import Account
+from beiandesk.entrypoints.api.guard import ACCOUNT_STATE
 from beiandesk.services import auth
 from beiandesk.services.deps import Deps
 
@@ -23,11 +24,21 @@ async def get_deps(request: Request) -> Deps:
     return request.app.state.deps
 
 
-async def current_account(request: Request, token: Annotated[str | None, Depends(bearer)],
-                    d: Annotated[Deps, Depends(get_deps)]) -> Account:
+async def current_account(
+    request: Request,
+    token: Annotated[str | None, Depends(bearer)],
+    d: Annotated[Deps, Depends(get_deps)],
+) -> Account:
     if not token:
         raise auth.Unauthorized()
-    account = auth.account_for_token(d, token)
+    # A write was authenticated by the RequestGuard a moment ago, before its body was read:
+    # reuse that account (same token, same request) rather than read the session row twice.
+    resolved = (request.scope.get("state") or {}).get(ACCOUNT_STATE)
+    account = (
+        resolved[1]
+        if resolved is not None and resolved[0] == token
+        else auth.account_for_token(d, token)
+    )
     request.state.actor = account.username
     if request.url.path not in PASSWORD_CHANGE_PATHS:
         auth.require_password_changed(account)
