@@ -39,6 +39,9 @@ def attach(deps: Deps, settings: Settings) -> None:
 
     deps.form_renderer = ReportlabFormRenderer()
     deps.photo = OpenCVPhotoInspector(max_bytes=settings.max_verification_bytes)
+    from beiandesk.adapters.thumbnails import OpenCVThumbnailer
+
+    deps.thumbnails = OpenCVThumbnailer()  # previews for the pages (issue 12)
     rdap = RdapLookup(base_url=settings.rdap_url)
     whois = WhoisClient(host=settings.whois_host, port=settings.whois_port)
     deps.domain_lookup = RegistryLookup(rdap=rdap, whois=None if settings.rdap_url else whois)

@@ -41,5 +41,7 @@ class Deps:
     webhook_sender: Any = None
     #: The provider's resource inventory (``ports.ResourceInventory``); None: not configured.
     inventory: Any = None
+    #: Makes small JPEG previews of image materials: ``thumbnail(bytes) -> bytes | None``.
+    thumbnails: Any = None
     #: Called with outbox ids after the transaction that wrote them commits (wakes the worker).
     wake: Callable[[list[int]], None] = field(default=lambda ids: None)

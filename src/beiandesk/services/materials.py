@@ -16,8 +16,9 @@ from beiandesk.services.deps import Deps
 from beiandesk.services.ports import VerificationResult
 
 
-def upload_material(d: Deps, actor: Account, change_id: int, kind: str, filename: str,
-                    data: bytes) -> Any:
+def upload_material(
+    d: Deps, actor: Account, change_id: int, kind: str, filename: str, data: bytes
+) -> Any:
     content_type, problems = check_material(kind, data, d.settings.max_material_bytes)
     if problems:
         status = 413 if problems[0].code == "material_too_large" else 422
@@ -28,10 +29,17 @@ def upload_material(d: Deps, actor: Account, change_id: int, kind: str, filename
         rules.ensure_editable(order)
         key = d.files.put(data)
         safe_name = safe_filename(filename)
-        material = uow.changes.add_material(change_id, kind, safe_name, content_type or "", len(data),
-                                            key, actor.username, now)
-        rules.event(order, "material_uploaded", actor.username, f"上传材料：{material_label(kind)}", now,
-                    material_kind=kind)
+        material = uow.changes.add_material(
+            change_id, kind, safe_name, content_type or "", len(data), key, actor.username, now
+        )
+        rules.event(
+            order,
+            "material_uploaded",
+            actor.username,
+            f"上传材料：{material_label(kind)}",
+            now,
+            material_kind=kind,
+        )
         uow.changes.save(order)
         uow.commit()
     return material
@@ -43,7 +51,9 @@ def list_materials(d: Deps, actor: Account, change_id: int) -> list[Any]:
         return uow.changes.materials(change_id)
 
 
-def material_content(d: Deps, actor: Account, change_id: int, material_id: int) -> tuple[Any, bytes]:
+def material_content(
+    d: Deps, actor: Account, change_id: int, material_id: int
+) -> tuple[Any, bytes]:
     with d.uow(readonly=True) as uow:
         load_visible(uow, actor, change_id)
         found = [m for m in uow.changes.materials(change_id) if m.id == material_id]
@@ -52,7 +62,9 @@ def material_content(d: Deps, actor: Account, change_id: int, material_id: int) 
     return found[0], d.files.get(found[0].sha256)
 
 
-def material_stream(d: Deps, actor: Account, change_id: int, material_id: int) -> tuple[Any, Iterator[bytes]]:
+def material_stream(
+    d: Deps, actor: Account, change_id: int, material_id: int
+) -> tuple[Any, Iterator[bytes]]:
     """Like :func:`material_content`, as chunks: a download never holds the whole file."""
     with d.uow(readonly=True) as uow:
         load_visible(uow, actor, change_id)
@@ -60,6 +72,15 @@ def material_stream(d: Deps, actor: Account, change_id: int, material_id: int) -
     if not found:
         raise NotFound("材料")
     return found[0], d.files.open_read(found[0].sha256)
+
+
+def material_thumbnail(d: Deps, actor: Account, change_id: int, material_id: int) -> bytes | None:
+    """A small JPEG preview of an image material (None for a PDF, or without a thumbnailer):
+    pages show this, never the full scan."""
+    material, data = material_content(d, actor, change_id, material_id)
+    if d.thumbnails is None or not material.content_type.startswith("image/"):
+        return None
+    return d.thumbnails.thumbnail(data)
 
 
 def delete_material(d: Deps, actor: Account, change_id: int, material_id: int) -> None:
@@ -70,19 +91,29 @@ def delete_material(d: Deps, actor: Account, change_id: int, material_id: int) -
         gone = next((m for m in uow.changes.materials(change_id) if m.id == material_id), None)
         if gone is None or not uow.changes.delete_material(change_id, material_id):
             raise NotFound("材料")
-        rules.event(order, "material_deleted", actor.username, f"删除材料：{material_label(gone.kind)}", now,
-                    material_kind=gone.kind, material_id=material_id)
+        rules.event(
+            order,
+            "material_deleted",
+            actor.username,
+            f"删除材料：{material_label(gone.kind)}",
+            now,
+            material_kind=gone.kind,
+            material_id=material_id,
+        )
         uow.changes.save(order)
         uow.commit()
 
 
-def upload_verification(d: Deps, actor: Account, change_id: int, filename: str,
-                        data: bytes) -> VerificationResult:
+def upload_verification(
+    d: Deps, actor: Account, change_id: int, filename: str, data: bytes
+) -> VerificationResult:
     """Store the photo/video and its pre-check verdict; the pre-check then knows it passed."""
     if len(data) > d.settings.max_verification_bytes:
-        raise DomainError("photo_too_large",
-                          f"文件超过 {d.settings.max_verification_bytes // (1024 * 1024)} MB 上限，请压缩后重新上传。",
-                          status=413)
+        raise DomainError(
+            "photo_too_large",
+            f"文件超过 {d.settings.max_verification_bytes // (1024 * 1024)} MB 上限，请压缩后重新上传。",
+            status=413,
+        )
     if d.photo is None:
         raise DomainError("unavailable", "照片核验服务未启用。", status=503)
     with d.uow(readonly=True) as uow:
@@ -94,11 +125,29 @@ def upload_verification(d: Deps, actor: Account, change_id: int, filename: str,
         order = load_own(uow, actor, change_id)
         key = d.files.put(data)
         ctype = "video/mp4" if result.media == "video" else "image"
-        uow.changes.add_verification(change_id, result.media, result.passed,
-                                     [p.to_dict() for p in result.problems], ctype, len(data), key, now)
-        verdict = "通过" if result.passed else f"未通过（{len([p for p in result.problems if p.is_error])} 个问题）"
-        rules.event(order, "verification", actor.username, f"核验{'视频' if result.media == 'video' else '照片'}预检{verdict}",
-                    now, passed=result.passed)
+        uow.changes.add_verification(
+            change_id,
+            result.media,
+            result.passed,
+            [p.to_dict() for p in result.problems],
+            ctype,
+            len(data),
+            key,
+            now,
+        )
+        verdict = (
+            "通过"
+            if result.passed
+            else f"未通过（{len([p for p in result.problems if p.is_error])} 个问题）"
+        )
+        rules.event(
+            order,
+            "verification",
+            actor.username,
+            f"核验{'视频' if result.media == 'video' else '照片'}预检{verdict}",
+            now,
+            passed=result.passed,
+        )
         uow.changes.save(order)
         uow.commit()
     return result

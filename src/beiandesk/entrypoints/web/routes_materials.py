@@ -120,6 +120,15 @@ async def delete_material(
     return render.redirect(request, f"/changes/{change_id}/materials#materials")
 
 
+@router.get("/changes/{change_id}/materials/{material_id}/thumbnail")
+def material_thumbnail(d: DepsDep, user: UserDep, change_id: int, material_id: int) -> Response:
+    """The small preview the pages show (made on the server); the full file is a click away."""
+    data = materials.material_thumbnail(d, user, change_id, material_id)
+    if data is None:
+        raise DomainError("not_found", "该材料没有预览图。", status=404)
+    return Response(data, media_type="image/jpeg", headers=file_headers("image/jpeg"))
+
+
 @router.get("/changes/{change_id}/materials/{material_id}")
 def material_file(d: DepsDep, user: UserDep, change_id: int, material_id: int) -> Response:
     material, chunks = materials.material_stream(d, user, change_id, material_id)
