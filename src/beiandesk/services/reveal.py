@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from beiandesk.domain import claims as claim_rules
 from beiandesk.domain.change import event
 from beiandesk.domain.errors import Forbidden, NotFound
-from beiandesk.domain.model import Account
+from beiandesk.domain.model import Account, Role
 from beiandesk.services import audit
 from beiandesk.services.deps import Deps
 
@@ -26,16 +27,45 @@ def reveal_identity(d: Deps, actor: Account, change_id: int) -> dict[str, Any]:
         subject = uow.subjects.get(order.subject_id)
         if subject is None:
             raise NotFound("主体")
+        # A look is part of working on the order: it follows the claim like a call or a decision.
+        live = claim_rules.holder(uow.claims.get(order.id), now)
+        if live is not None and live.account_id != actor.id and actor.role != Role.admin:
+            raise claim_rules.ClaimedByOther(live)
         p = order.proposed.principal
-        event(order, "identity_viewed", actor.username, "审核专员查看了完整证件号码（用于与证件照片核对）", now)
+        event(
+            order,
+            "identity_viewed",
+            actor.username,
+            "审核专员查看了完整证件号码（用于与证件照片核对）",
+            now,
+        )
         uow.changes.save(order)
-        audit.record(uow, actor=actor.username, action="personal_data.reveal", target=f"change:{change_id}",
-                     detail={"fields": ["subject.id_number", "subject.principal.id_number",
-                                        "website.principal.id_number"], "purpose": "与证件照片核对"}, at=now)
+        audit.record(
+            uow,
+            actor=actor.username,
+            action="personal_data.reveal",
+            target=f"change:{change_id}",
+            detail={
+                "fields": [
+                    "subject.id_number",
+                    "subject.principal.id_number",
+                    "website.principal.id_number",
+                ],
+                "purpose": "与证件照片核对",
+            },
+            at=now,
+        )
         uow.commit()
     return {
-        "subject": {"name": subject.name, "id_type": subject.id_type, "id_number": subject.id_number},
-        "subject_principal": {"name": subject.principal.name, "id_type": subject.principal.id_type,
-                              "id_number": subject.principal.id_number},
+        "subject": {
+            "name": subject.name,
+            "id_type": subject.id_type,
+            "id_number": subject.id_number,
+        },
+        "subject_principal": {
+            "name": subject.principal.name,
+            "id_type": subject.principal.id_type,
+            "id_number": subject.principal.id_number,
+        },
         "website_principal": {"name": p.name, "id_type": p.id_type, "id_number": p.id_number},
     }

@@ -29,7 +29,9 @@ async def _claim_act(request: Request, fn, d, user, change_id: int, done: str) -
 
 @router.post("/review/{change_id}/claim")
 async def claim(request: Request, d: DepsDep, user: StaffDep, change_id: int) -> Response:
-    return await _claim_act(request, claims.claim, d, user, change_id, "已认领：其他审核专员将看到由你处理。")
+    return await _claim_act(
+        request, claims.claim, d, user, change_id, "已认领：其他审核专员将看到由你处理。"
+    )
 
 
 @router.post("/review/{change_id}/release")
@@ -40,6 +42,12 @@ async def release(request: Request, d: DepsDep, user: StaffDep, change_id: int) 
 @router.post("/review/{change_id}/identity")
 async def identity(request: Request, d: DepsDep, user: StaffDep, change_id: int) -> Response:
     await form(request)  # CSRF
-    found = await call(reveal.reveal_identity, d, user, change_id)
+    try:
+        found = await call(reveal.reveal_identity, d, user, change_id)
+    except DomainError as exc:  # another reviewer holds the order: say so beside 处理人
+        if exc.code in ("forbidden", "not_found"):
+            raise
+        session.flash(request, exc.message, "error", target="claim")
+        return render.redirect(request, f"/review/{change_id}#claim")
     # Rendered, not redirected: the numbers never go into a cookie or a URL.
     return await call(_order_page, request, d, user, change_id, None, found)
