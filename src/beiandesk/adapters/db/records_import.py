@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, any_, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
@@ -110,23 +111,23 @@ class ImportRepo:
         out = Existing()
         if subject_numbers:
             for r in self.conn.execute(
-                select(t.subjects).where(t.subjects.c.filing_number.in_(subject_numbers))
+                select(t.subjects).where(self._in(t.subjects.c.filing_number, subject_numbers))
             ):
                 out.subjects[r.filing_number] = (r.id, r.account_id, self._subject(r))
         if website_numbers:
             for r in self.conn.execute(
-                select(t.websites).where(t.websites.c.filing_number.in_(website_numbers))
+                select(t.websites).where(self._in(t.websites.c.filing_number, website_numbers))
             ):
                 out.websites[r.filing_number] = self._website(r)
         if mobiles:
             by_hash = {self.cipher.blind_index(_mobile_key(m)): m for m in mobiles}
             q1 = select(t.subjects.c.principal_mobile_hash, t.subjects.c.filing_number).where(
-                t.subjects.c.principal_mobile_hash.in_(by_hash)
+                self._in(t.subjects.c.principal_mobile_hash, by_hash)
             )
             # No joins: PostgreSQL right after a bulk load has no statistics yet and may plan a
             # join as a scan per batch. A website number carries its subject's number.
             q2 = select(t.websites.c.principal_mobile_hash, t.websites.c.filing_number).where(
-                t.websites.c.principal_mobile_hash.in_(by_hash)
+                self._in(t.websites.c.principal_mobile_hash, by_hash)
             )
             for h, number in self.conn.execute(q1):
                 out.mobile_owner.setdefault(by_hash[h], number)
@@ -135,18 +136,26 @@ class ImportRepo:
         if domains:
             held = dict(self.conn.execute(
                 select(t.website_domains.c.domain, t.website_domains.c.website_id).where(
-                    t.website_domains.c.domain.in_(domains))).all())
+                    self._in(t.website_domains.c.domain, domains))).all())
             if held:
                 numbers = dict(self.conn.execute(
                     select(t.websites.c.id, t.websites.c.filing_number).where(
-                        t.websites.c.id.in_(set(held.values())))).all())
+                        self._in(t.websites.c.id, set(held.values())))).all())
                 out.domain_owner = {d: numbers[i] for d, i in held.items() if i in numbers}
         if usernames:
             q = select(t.accounts.c.username, t.accounts.c.id).where(
-                t.accounts.c.username.in_(usernames)
+                self._in(t.accounts.c.username, usernames)
             )
             out.accounts = {u: i for u, i in self.conn.execute(q)}
         return out
+
+    def _in(self, column: Any, values: Iterable[Any]) -> Any:
+        """``column IN values``; on PostgreSQL ``= ANY(array)``: one parameter instead of hundreds
+        (psycopg parses every placeholder of a statement client-side, and the plan is cached)."""
+        values = list(values)
+        if self.conn.dialect.name == "postgresql":
+            return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return column.in_(values)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics after a bulk load (PostgreSQL; SQLite needs none)."""
