@@ -49,4 +49,8 @@ def build_engine(url: str) -> Engine:
             conn.connection.driver_connection.execute(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Up to 50: the threadpool's 40 threads and the event loop may each hold one at once (30 was
+    # fewer than that: under 32 wrk connections requests queued for a connection). Two nodes x 50
+    # fit PostgreSQL's default max_connections of 100 only without workers: raise it (or use
+    # pgbouncer) for the reference deployment.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30)

@@ -64,11 +64,10 @@ def list_websites(
 
 
 @router.get("/websites/{website_id}", tags=["records"], response_model=None)
-async def get_website(d: DepsDep, account: AccountDep, website_id: RowId) -> JSONResponse:
+def get_website(d: DepsDep, account: AccountDep, website_id: RowId) -> JSONResponse:
     # The view is already plain JSON: answer it directly instead of re-validating it.
-    # ``async`` on purpose, like ``current_account``: one primary-key read in a read-only
-    # transaction (SQLite WAL readers never wait for the writer) costs less than the threadpool
-    # hop a sync route pays — the hop and its GIL hand-offs were the largest part of this GET.
+    # Sync (threadpool) on purpose: run on the event loop, a PostgreSQL round trip under load
+    # stalled every other request of the node (tried: within noise on SQLite, worse on PostgreSQL).
     return JSONResponse(views.website(records.get_website(d, account, website_id)))
 
 
