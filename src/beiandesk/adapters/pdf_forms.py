@@ -95,12 +95,18 @@ class ReportlabFormRenderer:
         for i, check in enumerate(form.provider_checks):
             c.drawString(_LEFT + half + 2 * mm, y - 11 * mm - i * 5 * mm, f"□ {check}")
         c.setFont(FONT, 9.5)
-        c.drawString(_LEFT + 2 * mm, y - box_h + 4 * mm, "签字：________________　日期：____年__月__日")
-        c.drawString(_LEFT + half + 2 * mm, y - box_h + 4 * mm, "核验人：____________　日期：____年__月__日")
+        c.drawString(
+            _LEFT + 2 * mm, y - box_h + 4 * mm, "签字：________________　日期：____年__月__日"
+        )
+        c.drawString(
+            _LEFT + half + 2 * mm, y - box_h + 4 * mm, "核验人：____________　日期：____年__月__日"
+        )
         y -= box_h + 6 * mm
         c.setFont(FONT, 8.5)
-        notes = ("填写说明：1. 本核验单由接入服务单位根据变更单预填，请核对后由网站负责人本人签字；"
-                 "2. 签字后拍照或扫描，在「上传材料」步骤以「核验单」上传；3. 信息有误时请先修改变更单再重新下载。")
+        notes = (
+            "填写说明：1. 本核验单由接入服务单位根据变更单预填，请核对后由网站负责人本人签字；"
+            "2. 签字后拍照或扫描，在「核验与上传资料」步骤的「其他材料」中选「网站备案信息真实性核验单」上传；3. 信息有误时请先修改变更单再重新下载。"
+        )
         for i, line in enumerate(_wrap(notes, _RIGHT - _LEFT, 8.5)):
             c.drawString(_LEFT, y - i * 4.2 * mm, line)
         return y

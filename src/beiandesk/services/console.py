@@ -52,7 +52,10 @@ def draft_problems(d: Deps, actor: Account, change_id: int, patch: dict[str, Any
         others = uow.subjects.subjects_using_mobile(mobile) - {subject.id} if mobile else set()
     filed = [x for x in proposed.domains if x in order.current.domains]
     inp = PrecheckInput(
-        subject=subject, proposed=proposed, today=china_today(now), current=order.current,
+        subject=subject,
+        proposed=proposed,
+        today=china_today(now),
+        current=order.current,
         resource=proposed.resource if proposed.resource.kind else None,
         domain_facts=domain_facts(d, filed, now),
         account_enterprise_verified=account.enterprise_verified if account else None,
@@ -96,8 +99,11 @@ def material_slots(d: Deps, actor: Account, change_id: int) -> list[MaterialSlot
     ctx = MaterialContext(subject, order.proposed.principal, order.proposed.content_categories)
     slots = [MaterialSlot(r.kind, r.label, True) for r in required_materials(ctx)]
     known = {s.kind for s in slots}
-    slots += [MaterialSlot(k, label, False) for k, label in MATERIAL_KINDS.items()
-              if k not in known and k != "verification_form"]
+    slots += [
+        MaterialSlot(k, label, False)
+        for k, label in MATERIAL_KINDS.items()
+        if k not in known  # the 核验单 too: the materials step offers it pre-filled for upload
+    ]
     by_kind = {s.kind: s for s in slots}
     for f in files:
         by_kind.setdefault(f.kind, MaterialSlot(f.kind, MATERIAL_KINDS.get(f.kind, f.kind), False))
@@ -114,7 +120,9 @@ def verification_file(d: Deps, actor: Account, change_id: int) -> tuple[str, byt
     if latest is None:
         raise DomainError("not_found", "尚未上传核验照片或视频。", status=404)
     data = d.files.get(latest["sha256"])
-    media_type = "video/mp4" if latest["media"] == "video" else (sniff(data) or "application/octet-stream")
+    media_type = (
+        "video/mp4" if latest["media"] == "video" else (sniff(data) or "application/octet-stream")
+    )
     return media_type, data
 
 
@@ -127,7 +135,9 @@ def verification_stream(d: Deps, actor: Account, change_id: int) -> tuple[str, I
         raise DomainError("not_found", "尚未上传核验照片或视频。", status=404)
     chunks = d.files.open_read(latest["sha256"])
     first = next(chunks, b"")
-    media_type = "video/mp4" if latest["media"] == "video" else (sniff(first) or "application/octet-stream")
+    media_type = (
+        "video/mp4" if latest["media"] == "video" else (sniff(first) or "application/octet-stream")
+    )
     return media_type, itertools.chain([first], chunks)
 
 
@@ -135,7 +145,9 @@ def queue_flags(order: ChangeOrder, now: datetime) -> dict[str, bool]:
     """Highlights of the review queue, as the API's queue reports them: first review past its
     working-day deadline, and a retry call that is due (product.md §The flow 5)."""
     return {
-        "overdue": bool(order.due_at and order.due_at < now and order.state == ChangeState.provider_review),
+        "overdue": bool(
+            order.due_at and order.due_at < now and order.state == ChangeState.provider_review
+        ),
         "call_due": bool(order.next_call_at and order.next_call_at <= now),
     }
 
@@ -146,7 +158,9 @@ def filing_numbers(d: Deps, actor: Account, orders: list[ChangeOrder]) -> dict[i
     if not subject_ids:
         return {}
     with d.uow(readonly=True) as uow:
-        sites = uow.websites.list(account_id=None if actor.is_staff else actor.id, subject_ids=subject_ids)
+        sites = uow.websites.list(
+            account_id=None if actor.is_staff else actor.id, subject_ids=subject_ids
+        )
     return {w.id: w.filing_number for w in sites}
 
 
