@@ -10,7 +10,7 @@ from typing import Any
 
 from beiandesk.domain import claims as claim_rules
 from beiandesk.domain.change import event
-from beiandesk.domain.errors import Forbidden, NotFound
+from beiandesk.domain.errors import DomainError, Forbidden, NotFound
 from beiandesk.domain.model import Account, Role
 from beiandesk.services import audit
 from beiandesk.services.deps import Deps
@@ -27,6 +27,11 @@ def reveal_identity(d: Deps, actor: Account, change_id: int) -> dict[str, Any]:
         subject = uow.subjects.get(order.subject_id)
         if subject is None:
             raise NotFound("主体")
+        # Only while staff work on the order (first review, or returned by the authority): a
+        # draft, a closed or an approved order has nothing to compare.
+        from beiandesk.services.claims import CLAIMABLE
+        if order.state not in CLAIMABLE:
+            raise DomainError("not_in_review", "只有在初审中或被管局退回的变更单才能查看完整证件号码。", status=409)
         # A look is part of working on the order: it follows the claim like a call or a decision.
         live = claim_rules.holder(uow.claims.get(order.id), now)
         if live is not None and live.account_id != actor.id and actor.role != Role.admin:
