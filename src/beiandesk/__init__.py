@@ -1,2 +1,3 @@
 """beiandesk — ICP filing service platform."""
+
 __version__ = "0.1.0"

@@ -38,8 +38,12 @@ def _dev_key(var_dir: Path, name: str) -> str:
     key = secrets.token_urlsafe(32)
     path.write_text(key)
     path.chmod(0o600)
-    log.warning("%s 未设置：已在 %s 生成开发用密钥（生产环境请设置 BEIANDESK_%s）",
-                name.upper(), path, name.upper())
+    log.warning(
+        "%s 未设置：已在 %s 生成开发用密钥（生产环境请设置 BEIANDESK_%s）",
+        name.upper(),
+        path,
+        name.upper(),
+    )
     return key
 
 
@@ -90,9 +94,12 @@ def config_problems(settings: Settings) -> list[str]:
     return out
 
 
-def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, **overrides: object) -> App:
+def build(
+    settings: Settings, *, migrate: bool = True, with_jobs: bool = False, **overrides: object
+) -> App:
     settings = complete_settings(settings)
     from beiandesk import startup
+
     if startup.missing_keys(settings):  # serve/worker check everything earlier (exit 2)
         raise startup.StartupError([line for _, line in startup.missing_keys(settings)])
     problems = [] if "sms" in overrides and "mailer" in overrides else config_problems(settings)
@@ -106,7 +113,9 @@ def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, 
 
     def uow(readonly: bool = False) -> SqlUnitOfWork:
         # ``deps`` is bound below; webhook rows queued in a transaction wake the worker after it.
-        return SqlUnitOfWork(engine, cipher, readonly=readonly, on_queued=lambda ids: deps.wake(ids))
+        return SqlUnitOfWork(
+            engine, cipher, readonly=readonly, on_queued=lambda ids: deps.wake(ids)
+        )
 
     deps = Deps(
         settings=settings,
@@ -115,9 +124,16 @@ def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, 
         files=build_file_store(settings),
         passwords=Passwords(),
         tokens=Tokens(settings.secret_key or "", settings.token_ttl_s),
-        mailer=(SmtpMailer(settings.smtp_url, settings.smtp_from, settings.notify_timeout_s,
-                           str(settings.smtp_ca_file) if settings.smtp_ca_file else None)
-                if settings.smtp_url else OutboxOnlyMailer()),
+        mailer=(
+            SmtpMailer(
+                settings.smtp_url,
+                settings.smtp_from,
+                settings.notify_timeout_s,
+                str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
+            )
+            if settings.smtp_url
+            else OutboxOnlyMailer()
+        ),
         sms=build_sms(settings),
     )
     _attach_checkers(deps, settings)
@@ -126,6 +142,7 @@ def build(settings: Settings, *, migrate: bool = True, with_jobs: bool = False, 
     jobs = None
     if with_jobs:
         from beiandesk.entrypoints.worker import JobRunner  # the worker shell (an entry point)
+
         jobs = JobRunner(settings, deps)
         deps.wake = jobs.wake
     return App(settings=settings, engine=engine, deps=deps, jobs=jobs)

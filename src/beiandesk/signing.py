@@ -61,7 +61,9 @@ def shared_secret(settings: _HasSecrets) -> bytes:
 
 def mac(body: bytes, secret: bytes, timestamp: int | str) -> str:
     """Hex HMAC-SHA256(secret, "UNIX." + body)."""
-    return hmac.new(secret, str(int(timestamp)).encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret, str(int(timestamp)).encode("ascii") + b"." + body, hashlib.sha256
+    ).hexdigest()
 
 
 def _fresh(ts: int, now: datetime | float, max_skew_s: float) -> bool:
@@ -75,8 +77,13 @@ def signature_header(body: bytes, secret: bytes, timestamp: int | str) -> str:
     return f"t={int(timestamp)},{VERSION}={mac(body, secret, timestamp)}"
 
 
-def verify_header(body: bytes, header: str | None, secret: bytes, now: datetime | float,
-                  max_skew_s: float = MAX_SKEW_S) -> bool:
+def verify_header(
+    body: bytes,
+    header: str | None,
+    secret: bytes,
+    now: datetime | float,
+    max_skew_s: float = MAX_SKEW_S,
+) -> bool:
     """True when an ``X-Beiandesk-Signature`` value is authentic and fresh. Never raises."""
     if not header:
         return False
@@ -130,4 +137,3 @@ def verify(
         if scheme == SCHEME and hmac.compare_digest(value.strip().lower(), expected):
             return True
     return False
-

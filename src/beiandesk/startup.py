@@ -18,12 +18,21 @@ SMS_BACKENDS = ("outbox", "tencent", "aliyun")
 STORAGE_SCHEMES = ("file", "s3")
 GATEWAY_SCHEMES = ("http", "https")
 #: Settings that are secrets: shown as set / not set only.
-SECRET_FIELDS = frozenset({
-    "secret_key", "data_key", "gateway_secret", "tencent_secret_key", "aliyun_access_key_secret",
-    "s3_secret_access_key", "metrics_token",
-})
+SECRET_FIELDS = frozenset(
+    {
+        "secret_key",
+        "data_key",
+        "gateway_secret",
+        "tencent_secret_key",
+        "aliyun_access_key_secret",
+        "s3_secret_access_key",
+        "metrics_token",
+    }
+)
 #: Settings holding URLs whose ``user:password@`` part is masked.
-URL_FIELDS = frozenset({"database_url", "smtp_url", "storage_url", "gateway_url", "s3_endpoint_url"})
+URL_FIELDS = frozenset(
+    {"database_url", "smtp_url", "storage_url", "gateway_url", "s3_endpoint_url"}
+)
 
 
 class StartupError(ValueError):
@@ -46,10 +55,18 @@ def gateway_mode(settings: Settings) -> str:
 
 def missing_keys(settings: Settings) -> list[tuple[str, str]]:
     out = []
-    for field, what in (("secret_key", "签发登录令牌与控制台会话"), ("data_key", "加密身份证号、手机号等个人信息")):
+    for field, what in (
+        ("secret_key", "签发登录令牌与控制台会话"),
+        ("data_key", "加密身份证号、手机号等个人信息"),
+    ):
         if not getattr(settings, field, None):
-            out.append((env_name(field), f"未设置 {env_name(field)}（用于{what}；各节点必须相同）："
-                                         f"请设置后再启动，或用 --demo 运行演示模式。"))
+            out.append(
+                (
+                    env_name(field),
+                    f"未设置 {env_name(field)}（用于{what}；各节点必须相同）："
+                    f"请设置后再启动，或用 --demo 运行演示模式。",
+                )
+            )
     return out
 
 
@@ -57,24 +74,37 @@ def backend_problems(settings: Settings) -> list[tuple[str, str]]:
     out = []
     sms = (getattr(settings, "sms_backend", "outbox") or "").strip()
     if sms not in SMS_BACKENDS:
-        out.append((env_name("sms_backend"),
-                    f"{env_name('sms_backend')}={sms!r} 不是已知的短信通道（可选 {' / '.join(SMS_BACKENDS)}）。"))
+        out.append(
+            (
+                env_name("sms_backend"),
+                f"{env_name('sms_backend')}={sms!r} 不是已知的短信通道（可选 {' / '.join(SMS_BACKENDS)}）。",
+            )
+        )
     else:  # a known provider with a missing credential, signature or template (issue 10)
         from beiandesk.adapters.sms import sms_config_problems
+
         out.extend((env_name("sms_backend"), line) for line in sms_config_problems(settings))
     gw = (settings.gateway_url or "").strip()
     if gw and gw != "desk":
         parts = urlsplit(gw)
         if parts.scheme not in GATEWAY_SCHEMES or not parts.netloc:
-            out.append((env_name("gateway_url"),
-                        f"{env_name('gateway_url')} 须为 desk（管局工作台人工报送）或 http(s):// 网关地址，"
-                        f"而不是 {_mask_url(gw)!r}。"))
+            out.append(
+                (
+                    env_name("gateway_url"),
+                    f"{env_name('gateway_url')} 须为 desk（管局工作台人工报送）或 http(s):// 网关地址，"
+                    f"而不是 {_mask_url(gw)!r}。",
+                )
+            )
     storage = (getattr(settings, "storage_url", None) or "").strip()
     if storage:
         scheme = urlsplit(storage).scheme
         if scheme not in STORAGE_SCHEMES:
-            out.append((env_name("storage_url"),
-                        f"{env_name('storage_url')} 须为 file:///路径 或 s3://存储桶/前缀，而不是 {_mask_url(storage)!r}。"))
+            out.append(
+                (
+                    env_name("storage_url"),
+                    f"{env_name('storage_url')} 须为 file:///路径 或 s3://存储桶/前缀，而不是 {_mask_url(storage)!r}。",
+                )
+            )
     return out
 
 
@@ -102,8 +132,15 @@ def _mask_url(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     user = parts.username or ""
-    return urlunsplit((parts.scheme, f"{user}:***@{host}" if user else f"***@{host}", parts.path,
-                       parts.query, parts.fragment))
+    return urlunsplit(
+        (
+            parts.scheme,
+            f"{user}:***@{host}" if user else f"***@{host}",
+            parts.path,
+            parts.query,
+            parts.fragment,
+        )
+    )
 
 
 def _shown(field: str, value: Any) -> Any:
@@ -123,11 +160,18 @@ def report(settings: Settings) -> dict[str, Any]:
     effective: dict[str, Any] = {}
     explicit = settings.model_fields_set
     for field in sorted(type(settings).model_fields):
-        effective[env_name(field)] = {"value": _shown(field, getattr(settings, field)),
-                                      "source": "set" if field in explicit else "default"}
+        effective[env_name(field)] = {
+            "value": _shown(field, getattr(settings, field)),
+            "source": "set" if field in explicit else "default",
+        }
     effective[env_name("database_url")]["effective"] = _mask_url(settings.resolved_database_url())
     missing = [var for var, _ in missing_keys(settings)]
     found = problems(settings)
-    return {"ok": not found, "demo": settings.demo, "gateway": gateway_mode(settings),
-            "missing": missing, "problems": [{"variable": v, "message": m} for v, m in found],
-            "settings": effective}
+    return {
+        "ok": not found,
+        "demo": settings.demo,
+        "gateway": gateway_mode(settings),
+        "missing": missing,
+        "problems": [{"variable": v, "message": m} for v, m in found],
+        "settings": effective,
+    }

@@ -48,8 +48,14 @@ class HttpAuthorityGateway:
     authority calls beiandesk back on each state change (polling works without it).
     """
 
-    def __init__(self, base_url: str, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 client: httpx.Client | None = None, *, callback_url: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        client: httpx.Client | None = None,
+        *,
+        callback_url: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.callback_url = callback_url
@@ -81,8 +87,9 @@ class HttpAuthorityGateway:
         body = {**payload, "idempotency_key": idempotency_key}
         if self.callback_url and not body.get("callback_url"):
             body["callback_url"] = self.callback_url
-        data = self._call("POST", "/orders", json=body,
-                          headers={"Idempotency-Key": idempotency_key})
+        data = self._call(
+            "POST", "/orders", json=body, headers={"Idempotency-Key": idempotency_key}
+        )
         ref = data.get("ref")
         if not isinstance(ref, str) or not ref:
             raise GatewayUnavailable("authority answered without an order reference")

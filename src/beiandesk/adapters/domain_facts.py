@@ -55,7 +55,7 @@ def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
     if _has_cjk("".join(part)):
         return "".join(part) in "".join(words)
     n = len(part)
-    return any(words[i:i + n] == part for i in range(len(words) - n + 1))
+    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,9 @@ def registrar_is_domestic(name: str) -> bool | None:
 class RegistryLookup:
     """``DomainFactsLookup`` over RDAP (first) and WHOIS (fallback)."""
 
-    def __init__(self, rdap: _Source | None, whois: _Source | None,
-                 registrars: Registrars | None = None) -> None:
+    def __init__(
+        self, rdap: _Source | None, whois: _Source | None, registrars: Registrars | None = None
+    ) -> None:
         self.sources = [("RDAP", s) for s in (rdap,) if s] + [("WHOIS", s) for s in (whois,) if s]
         self.registrars = registrars
 
@@ -135,8 +136,10 @@ class RegistryLookup:
                 continue
             return self._with_domestic(facts)
         detail = "；".join(failures) or "没有配置查询来源"
-        return DomainFacts(error=f"无法查询域名 {domain} 的注册信息（{detail}）",
-                           source="+".join(label.lower() for label, _ in self.sources))
+        return DomainFacts(
+            error=f"无法查询域名 {domain} 的注册信息（{detail}）",
+            source="+".join(label.lower() for label, _ in self.sources),
+        )
 
     def _with_domestic(self, facts: DomainFacts) -> DomainFacts:
         if facts.registrar_domestic is not None or not facts.registrar:

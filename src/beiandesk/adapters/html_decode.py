@@ -21,8 +21,20 @@ DETECT_SAMPLE_BYTES = 64 * 1024
 #: Undecodable bytes tolerated before a declared charset is judged wrong (or 0.1 % of the body).
 MAX_BAD_CHARS = 8
 
-_GB = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "cp936", "ms936", "windows-936",
-       "csgb2312", "euc-cn", "euccn", "936"}
+_GB = {
+    "gb2312",
+    "gbk",
+    "x-gbk",
+    "gb_2312-80",
+    "gb_2312",
+    "cp936",
+    "ms936",
+    "windows-936",
+    "csgb2312",
+    "euc-cn",
+    "euccn",
+    "936",
+}
 _LATIN1 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii", "l1"}
 
 
@@ -41,8 +53,11 @@ def _codec(label: str | None) -> str | None:
 
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def _decodes(body: bytes, codec: str, strict: bool = False) -> bool:
@@ -90,18 +105,20 @@ def _detect(body: bytes) -> str | None:
 
 # --- meta refresh -----------------------------------------------------------------------------
 
-_HIDDEN_BLOCKS = re.compile(r"<!--.*?-->|<noscript\b.*?</noscript\s*>|<script\b.*?</script\s*>",
-                            re.IGNORECASE | re.DOTALL)
+_HIDDEN_BLOCKS = re.compile(
+    r"<!--.*?-->|<noscript\b.*?</noscript\s*>|<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL
+)
 _META_TAG = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
 _REFRESH = re.compile(r"http-equiv\s*=\s*[\"']?refresh", re.IGNORECASE)
 _CONTENT = re.compile(r"content\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+)", re.IGNORECASE)
-_REFRESH_URL = re.compile(r"^\s*(\d+)(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?[\"']?([^\"'\s]*)",
-                          re.IGNORECASE)
+_REFRESH_URL = re.compile(
+    r"^\s*(\d+)(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?[\"']?([^\"'\s]*)", re.IGNORECASE
+)
 
 
 def meta_refresh_target(text: str) -> str | None:
     """The URL of an immediate ``<meta http-equiv="refresh">`` (≤ META_REFRESH_MAX_S)."""
-    head = _HIDDEN_BLOCKS.sub("", text[:HEAD_SCAN_BYTES * 4])
+    head = _HIDDEN_BLOCKS.sub("", text[: HEAD_SCAN_BYTES * 4])
     for tag in _META_TAG.findall(head):
         content = _CONTENT.search(tag)
         if not (_REFRESH.search(tag) and content):

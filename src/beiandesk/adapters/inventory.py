@@ -34,8 +34,14 @@ DEFAULT_TTL_S = 60.0
 
 
 class HttpInventory:
-    def __init__(self, base_url: str, token: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 ttl_s: float = DEFAULT_TTL_S, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        ttl_s: float = DEFAULT_TTL_S,
+        client: httpx.Client | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.ttl_s = ttl_s
@@ -47,7 +53,9 @@ class HttpInventory:
         self._client.close()
 
     def by_instance_id(self, instance_id: str) -> InstanceFacts | None:
-        return self._cached(f"id:{instance_id}", lambda: self._one(f"/instances/{quote(instance_id, safe='')}"))
+        return self._cached(
+            f"id:{instance_id}", lambda: self._one(f"/instances/{quote(instance_id, safe='')}")
+        )
 
     def by_public_ip(self, public_ip: str) -> InstanceFacts | None:
         def ask() -> InstanceFacts | None:
@@ -56,6 +64,7 @@ class HttpInventory:
             if not isinstance(items, list):
                 raise InventoryUnavailable("inventory answer has no items list")
             return _facts(items[0]) if items else None
+
         return self._cached(f"ip:{public_ip}", ask)
 
     def _cached(self, key: str, ask: Any) -> InstanceFacts | None:
@@ -99,7 +108,13 @@ def _facts(data: Any) -> InstanceFacts:
         value = data.get(name)
         return str(value).strip() if value is not None else ""
 
-    return InstanceFacts(instance_id=s("instance_id"), kind=s("kind"), region=s("region"),
-                         public_ip=s("public_ip"), billing=s("billing"),
-                         purchased_at=s("purchased_at") or None, expires_at=s("expires_at") or None,
-                         owner=s("owner") or None)
+    return InstanceFacts(
+        instance_id=s("instance_id"),
+        kind=s("kind"),
+        region=s("region"),
+        public_ip=s("public_ip"),
+        billing=s("billing"),
+        purchased_at=s("purchased_at") or None,
+        expires_at=s("expires_at") or None,
+        owner=s("owner") or None,
+    )

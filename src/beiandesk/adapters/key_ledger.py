@@ -25,21 +25,29 @@ class SqliteKeyLedger:
         self.conn = sqlite3.connect(self.path)
         self.conn.execute("PRAGMA journal_mode=OFF")
         self.conn.execute("PRAGMA synchronous=OFF")
-        self.conn.execute("CREATE TABLE claims (kind TEXT, key TEXT, owner TEXT, PRIMARY KEY (kind, key))")
+        self.conn.execute(
+            "CREATE TABLE claims (kind TEXT, key TEXT, owner TEXT, PRIMARY KEY (kind, key))"
+        )
 
     def get_many(self, kind: str, keys: Iterable[str]) -> dict[str, str]:
         keys = list(keys)
         out: dict[str, str] = {}
         for i in range(0, len(keys), _CHUNK):
-            part = keys[i:i + _CHUNK]
+            part = keys[i : i + _CHUNK]
             marks = ",".join("?" * len(part))
-            out.update(self.conn.execute(f"SELECT key, owner FROM claims WHERE kind = ? AND key IN ({marks})",
-                                         [kind, *part]).fetchall())
+            out.update(
+                self.conn.execute(
+                    f"SELECT key, owner FROM claims WHERE kind = ? AND key IN ({marks})",
+                    [kind, *part],
+                ).fetchall()
+            )
         return out
 
     def put_many(self, kind: str, items: dict[str, str]) -> None:
-        self.conn.executemany("INSERT OR REPLACE INTO claims (kind, key, owner) VALUES (?, ?, ?)",
-                              [(kind, k, v) for k, v in items.items()])
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO claims (kind, key, owner) VALUES (?, ?, ?)",
+            [(kind, k, v) for k, v in items.items()],
+        )
 
     def close(self) -> None:
         self.conn.close()

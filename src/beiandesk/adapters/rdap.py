@@ -61,8 +61,12 @@ def endpoints_for(domain: str) -> list[str]:
 
 
 class RdapLookup:
-    def __init__(self, base_url: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 follow_related: bool = True) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        follow_related: bool = True,
+    ) -> None:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.timeout_s = timeout_s
         self.follow_related = follow_related
@@ -75,8 +79,9 @@ class RdapLookup:
         if not bases:
             raise RdapError(f"域名后缀 .{name.rsplit('.', 1)[-1]} 没有可用的 RDAP 服务")
         errors: list[str] = []
-        with httpx.Client(timeout=self.timeout_s, follow_redirects=True,
-                          headers={"Accept": _ACCEPT}) as client:
+        with httpx.Client(
+            timeout=self.timeout_s, follow_redirects=True, headers={"Accept": _ACCEPT}
+        ) as client:
             for base in bases:
                 url = f"{base.rstrip('/')}/domain/{name}"
                 try:
@@ -88,15 +93,17 @@ class RdapLookup:
     def _lookup_at(self, client: httpx.Client, url: str) -> DomainFacts:
         data = _get_json(client, url)
         if data is None:
-            return DomainFacts(error="RDAP 显示该域名未注册（注册局没有这条记录）",
-                               source=f"rdap:{url}")
+            return DomainFacts(
+                error="RDAP 显示该域名未注册（注册局没有这条记录）", source=f"rdap:{url}"
+            )
         facts = parse_rdap(data)
         if self.follow_related and not facts.holder:
             facts = self._with_registrar_record(client, data, facts)
         return replace(facts, source=f"rdap:{url}")
 
-    def _with_registrar_record(self, client: httpx.Client, data: dict[str, Any],
-                               facts: DomainFacts) -> DomainFacts:
+    def _with_registrar_record(
+        self, client: httpx.Client, data: dict[str, Any], facts: DomainFacts
+    ) -> DomainFacts:
         """A thin registry (Verisign) links to the registrar's record, which names the holder."""
         for link in data.get("links") or ():
             if not isinstance(link, dict) or link.get("rel") not in _RELATED_RELS:
@@ -110,8 +117,11 @@ class RdapLookup:
                 return facts  # the registry's record is enough; the registrar's only adds detail
             if related:
                 extra = parse_rdap(related)
-                return replace(facts, holder=facts.holder or extra.holder,
-                               registrar=facts.registrar or extra.registrar)
+                return replace(
+                    facts,
+                    holder=facts.holder or extra.holder,
+                    registrar=facts.registrar or extra.registrar,
+                )
         return facts
 
 

@@ -22,6 +22,7 @@ def database(engine: Engine) -> Callable[[], None]:
     def check() -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1")).scalar()
+
     return check
 
 
@@ -31,14 +32,18 @@ def file_store(store: Any) -> Callable[[], None]:
 
 def gateway(base_url: str, timeout_s: float) -> Callable[[], None]:
     """Any HTTP answer below 500 from ``{base}/healthz`` means the gateway is there."""
+
     def check() -> None:
         r = httpx.get(base_url.rstrip("/") + "/healthz", timeout=timeout_s)
         if r.status_code >= 500:
             raise RuntimeError(f"HTTP {r.status_code}")
+
     return check
 
 
-def run(checks: dict[str, Callable[[], None] | None], timeout_s: float = 2.0) -> dict[str, dict[str, Any]]:
+def run(
+    checks: dict[str, Callable[[], None] | None], timeout_s: float = 2.0
+) -> dict[str, dict[str, Any]]:
     """Run the checks at once; ``None`` means "not configured" (reported, never a failure)."""
     started = time.perf_counter()
     futures = {name: _POOL.submit(_timed, fn) for name, fn in checks.items() if fn is not None}
@@ -60,6 +65,9 @@ def _timed(fn: Callable[[], None]) -> dict[str, Any]:
     try:
         fn()
     except Exception as exc:  # noqa: BLE001 - a check reports, it never raises
-        return {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:200]}",
-                "ms": round((time.perf_counter() - t0) * 1000, 1)}
+        return {
+            "ok": False,
+            "error": f"{type(exc).__name__}: {str(exc)[:200]}",
+            "ms": round((time.perf_counter() - t0) * 1000, 1),
+        }
     return {"ok": True, "ms": round((time.perf_counter() - t0) * 1000, 1)}

@@ -128,7 +128,9 @@ def _detect_encoding(path: Path, head: bytes) -> str:
             decoder.decode(b"", final=True)
         return "gb18030"
     except UnicodeDecodeError as exc:
-        raise RecordsFileError(ir.file_unreadable("既不是 UTF-8 也不是 GB18030 编码的文本")) from exc
+        raise RecordsFileError(
+            ir.file_unreadable("既不是 UTF-8 也不是 GB18030 编码的文本")
+        ) from exc
 
 
 def _check_header(header: list[str]) -> list[str]:
@@ -213,6 +215,7 @@ def _check_jsonl(path: Path) -> RecordsFile:
 
 # --- writing ------------------------------------------------------------------------------------
 
+
 def write_records_file(path: Path, rows: Iterable[dict[str, str]]) -> int:
     """Write the rows (CSV or XLSX by the extension, streamed); return how many were written.
 
@@ -248,8 +251,10 @@ def write_report(path: Path, refused: Iterable[tuple[dict[str, Any], list[dict[s
         w.writerow([*ir.COLUMNS, "row", "code", "message", "field"])
         for raw, problems in refused:
             for p in problems:
-                w.writerow([_text(raw.get(c)) for c in ir.COLUMNS]
-                           + [p["row"], p["code"], p["message"], p.get("field", "")])
+                w.writerow(
+                    [_text(raw.get(c)) for c in ir.COLUMNS]
+                    + [p["row"], p["code"], p["message"], p.get("field", "")]
+                )
                 n += 1
     return n
 

@@ -40,8 +40,12 @@ class Tokens:
 
     def issue(self, account_id: int, role: str, now: datetime, jti: str | None = None) -> str:
         """A signed token; ``jti`` names its session row (services/auth.py checks it per request)."""
-        claims = {"sub": str(account_id), "role": role, "iat": int(now.timestamp()),
-                  "exp": int((now + timedelta(seconds=self._ttl)).timestamp())}
+        claims = {
+            "sub": str(account_id),
+            "role": role,
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=self._ttl)).timestamp()),
+        }
         if jti is not None:
             claims["jti"] = jti
         return jwt.encode(claims, self._secret, algorithm="HS256")
@@ -55,8 +59,12 @@ class Tokens:
         hit = self._verified.get(token)
         if hit is None:
             try:
-                claims = jwt.decode(token, self._secret, algorithms=["HS256"],
-                                    options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False})
+                claims = jwt.decode(
+                    token,
+                    self._secret,
+                    algorithms=["HS256"],
+                    options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False},
+                )
                 hit = (int(claims["sub"]), int(claims["exp"]), claims.get("jti"))
             except (jwt.PyJWTError, ValueError, KeyError, TypeError):
                 return None

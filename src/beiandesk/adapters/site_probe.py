@@ -104,8 +104,15 @@ def is_forbidden_address(ip: IPAddress) -> bool:
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
             return is_forbidden_address(embedded)
-    return (not ip.is_global or ip.is_private or ip.is_loopback or ip.is_link_local
-            or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+    return (
+        not ip.is_global
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
 
 
 Resolver = Callable[[str, int], list[str]]
@@ -116,8 +123,12 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def checked_addresses(host: str, port: int, resolver: Resolver,
-                      forbidden: Callable[[IPAddress], bool] | None = is_forbidden_address) -> list[str]:
+def checked_addresses(
+    host: str,
+    port: int,
+    resolver: Resolver,
+    forbidden: Callable[[IPAddress], bool] | None = is_forbidden_address,
+) -> list[str]:
     """``host``'s addresses, refused (``FetchError``) when any is one ``forbidden`` names.
 
     The one address guard of every server-side request beiandesk makes to a URL someone else
@@ -128,8 +139,7 @@ def checked_addresses(host: str, port: int, resolver: Resolver,
     try:
         addresses = resolver(host, port)
     except (OSError, UnicodeError) as exc:
-        raise FetchError("dns", f"无法解析域名 {host}（DNS 查询失败），"
-                                f"请确认域名已解析") from exc
+        raise FetchError("dns", f"无法解析域名 {host}（DNS 查询失败），请确认域名已解析") from exc
     if not addresses:
         raise FetchError("dns", f"无法解析域名 {host}（没有 DNS 记录），请确认域名已解析")
     if forbidden is not None:
@@ -138,7 +148,8 @@ def checked_addresses(host: str, port: int, resolver: Resolver,
                 raise FetchError(
                     "address_forbidden",
                     f"{host} 解析到本机、内网或保留地址 {address}，出于安全原因服务器不访问"
-                    f"此类地址；请确认域名解析到网站的公网 IP")
+                    f"此类地址；请确认域名解析到网站的公网 IP",
+                )
     return addresses
 
 
@@ -184,12 +195,18 @@ _TLS_LOCK = threading.Lock()
 class HttpSiteProbe:
     """``services.ports.SiteProbe`` over HTTP(S). See the module doc for the policy."""
 
-    def __init__(self, allow_private: bool, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 max_bytes: int = DEFAULT_MAX_BYTES, max_redirects: int = DEFAULT_MAX_REDIRECTS,
-                 rewrite: Callable[[str], str] | None = None, resolver: Resolver | None = None,
-                 verify: bool | ssl.SSLContext = True,
-                 forbidden: Callable[[IPAddress], bool] = is_forbidden_address,
-                 allow_file: bool = False) -> None:
+    def __init__(
+        self,
+        allow_private: bool,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
+        rewrite: Callable[[str], str] | None = None,
+        resolver: Resolver | None = None,
+        verify: bool | ssl.SSLContext = True,
+        forbidden: Callable[[IPAddress], bool] = is_forbidden_address,
+        allow_file: bool = False,
+    ) -> None:
         self.allow_private = allow_private
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
@@ -205,8 +222,9 @@ class HttpSiteProbe:
         self._tls_context: ssl.SSLContext | None = None
         self._local = threading.local()
 
-    def probe(self, url: str, filing_number: str,
-              field: str = "proposed.home_url") -> list[Problem]:
+    def probe(
+        self, url: str, filing_number: str, field: str = "proposed.home_url"
+    ) -> list[Problem]:
         """Footer problems of the page at ``url``, or one ``site_unreachable`` error.
 
         Raises ``ValueError`` when ``filing_number`` is not a filing number (a caller's bug).
@@ -219,15 +237,24 @@ class HttpSiteProbe:
         try:
             page = self.fetch(url)
         except FetchError as exc:
-            return [error("site_unreachable",
-                          f"网站首页无法访问：{exc.message}。管局审核时网站首页必须能正常打开，"
-                          f"请检查后再提交。", field, reason=exc.reason, url=url)]
+            return [
+                error(
+                    "site_unreachable",
+                    f"网站首页无法访问：{exc.message}。管局审核时网站首页必须能正常打开，"
+                    f"请检查后再提交。",
+                    field,
+                    reason=exc.reason,
+                    url=url,
+                )
+            ]
         problems = check_footer(page.text, filing_number, field)
         if page.truncated:
             # Say so: the footer may sit after the part we read.
             note = f"（首页超过 {self.max_bytes // 1_000_000} MB，只检查了前面这部分）"
-            problems = [replace(p, message=p.message + note, extra={**p.extra, "truncated": True})
-                        for p in problems]
+            problems = [
+                replace(p, message=p.message + note, extra={**p.extra, "truncated": True})
+                for p in problems
+            ]
         return problems
 
     def fetch(self, url: str) -> FetchResult:
@@ -241,14 +268,22 @@ class HttpSiteProbe:
             target = self.rewrite(current) if self.rewrite else current
             result, location = self._get(client, target, deadline)
             if location is None:
-                return FetchResult(result.url, result.status, result.text, result.encoding,
-                                   result.content_type, result.truncated, tuple(hops))
+                return FetchResult(
+                    result.url,
+                    result.status,
+                    result.text,
+                    result.encoding,
+                    result.content_type,
+                    result.truncated,
+                    tuple(hops),
+                )
             if len(hops) >= self.max_redirects:
                 if result.status == 200:  # a meta-refresh loop: judge the page we have
                     return result
-                raise FetchError("too_many_redirects",
-                                 f"重定向次数超过 {self.max_redirects} 次"
-                                 f"（最后一跳：{target}）")
+                raise FetchError(
+                    "too_many_redirects",
+                    f"重定向次数超过 {self.max_redirects} 次（最后一跳：{target}）",
+                )
             next_url = urljoin(target, location)
             if next_url == target and result.status == 200:
                 return result  # a page that refreshes itself is the final page
@@ -261,8 +296,11 @@ class HttpSiteProbe:
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._local.client = httpx.Client(
-                verify=self._tls(), trust_env=False, follow_redirects=False,
-                limits=httpx.Limits(max_keepalive_connections=0))
+                verify=self._tls(),
+                trust_env=False,
+                follow_redirects=False,
+                limits=httpx.Limits(max_keepalive_connections=0),
+            )
         return client
 
     def _tls(self) -> bool | ssl.SSLContext:
@@ -274,12 +312,14 @@ class HttpSiteProbe:
         with _TLS_LOCK:
             if self._tls_context is None:
                 import certifi
+
                 self._tls_context = ssl.create_default_context(cafile=certifi.where())
             return self._tls_context
 
     # One hop: the response, and where it redirects to (None for a final page).
-    def _get(self, client: httpx.Client, url: str,
-             deadline: float) -> tuple[FetchResult, str | None]:
+    def _get(
+        self, client: httpx.Client, url: str, deadline: float
+    ) -> tuple[FetchResult, str | None]:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError) as exc:
@@ -298,10 +338,13 @@ class HttpSiteProbe:
         raise last
 
     def _addresses(self, host: str, port: int) -> list[str]:
-        return checked_addresses(host, port, self.resolver, None if self.allow_private else self.forbidden)
+        return checked_addresses(
+            host, port, self.resolver, None if self.allow_private else self.forbidden
+        )
 
-    def _get_pinned(self, client: httpx.Client, url: httpx.URL, host: str, ip: str,
-                    deadline: float) -> tuple[FetchResult, str | None]:
+    def _get_pinned(
+        self, client: httpx.Client, url: httpx.URL, host: str, ip: str, deadline: float
+    ) -> tuple[FetchResult, str | None]:
         """GET ``url`` from ``ip`` exactly (no second DNS look-up); ``Host``/SNI stay ``host``."""
         default_port = 443 if url.scheme == "https" else 80
         name = f"[{host}]" if ":" in host else host
@@ -309,18 +352,28 @@ class HttpSiteProbe:
         extensions = {"sni_hostname": host} if url.scheme == "https" else {}
         remaining = max(0.1, deadline - time.monotonic())
         request = client.build_request(
-            "GET", url.copy_with(host=ip.split("%")[0]),
-            headers={"Host": host_header, "User-Agent": USER_AGENT, "Accept": "text/html,*/*",
-                     "Accept-Encoding": "gzip, deflate", "Accept-Language": "zh-CN,zh;q=0.9"},
-            extensions=extensions, timeout=httpx.Timeout(min(self.timeout_s, remaining)))
+            "GET",
+            url.copy_with(host=ip.split("%")[0]),
+            headers={
+                "Host": host_header,
+                "User-Agent": USER_AGENT,
+                "Accept": "text/html,*/*",
+                "Accept-Encoding": "gzip, deflate",
+                "Accept-Language": "zh-CN,zh;q=0.9",
+            },
+            extensions=extensions,
+            timeout=httpx.Timeout(min(self.timeout_s, remaining)),
+        )
         try:
             response = client.send(request, stream=True)
         except httpx.ConnectTimeout as exc:
             raise _ConnectFailed(FetchError("timeout", f"连接 {host} 超时")) from exc
         except httpx.ConnectError as exc:
             if "SSL" in str(exc) or "CERTIFICATE" in str(exc).upper():
-                raise FetchError("tls", f"{host} 的 HTTPS 证书无效或握手失败（{_short(exc)}），"
-                                        f"浏览器会显示安全警告") from exc
+                raise FetchError(
+                    "tls",
+                    f"{host} 的 HTTPS 证书无效或握手失败（{_short(exc)}），浏览器会显示安全警告",
+                ) from exc
             failed = FetchError("connect", f"无法连接 {host}（{_short(exc)}）")
             raise _ConnectFailed(failed) from exc
         except httpx.TimeoutException as exc:
@@ -332,8 +385,9 @@ class HttpSiteProbe:
         finally:
             response.close()
 
-    def _read(self, response: httpx.Response, url: str,
-              deadline: float) -> tuple[FetchResult, str | None]:
+    def _read(
+        self, response: httpx.Response, url: str, deadline: float
+    ) -> tuple[FetchResult, str | None]:
         status = response.status_code
         location = response.headers.get("location")
         if status in REDIRECT_STATUSES and location:
@@ -367,7 +421,6 @@ class HttpSiteProbe:
             return bytes(body), True  # judge what arrived before the connection broke
         return bytes(body), False
 
-
     def _read_file(self, url: str) -> FetchResult:
         path = unquote(urlsplit(url).path)
         try:
@@ -375,7 +428,7 @@ class HttpSiteProbe:
                 body = fh.read(self.max_bytes + 1)
         except OSError as exc:
             raise FetchError("file", f"无法读取文件 {path}（{exc.strerror or exc}）") from exc
-        text, codec = decode_body(body[:self.max_bytes], "")
+        text, codec = decode_body(body[: self.max_bytes], "")
         return FetchResult(url, 200, text, codec, "", len(body) > self.max_bytes)
 
 

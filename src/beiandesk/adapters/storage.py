@@ -38,7 +38,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 64 * 1024
 MAGIC = b"BDESKF1\n"
-_HEADER = struct.Struct(">8s8s12s48s8s")  # magic, kek id, wrap nonce, wrapped file key, nonce prefix
+_HEADER = struct.Struct(
+    ">8s8s12s48s8s"
+)  # magic, kek id, wrap nonce, wrapped file key, nonce prefix
 _LEN = struct.Struct(">I")
 _TAG = 16
 
@@ -97,7 +99,9 @@ class LocalBlobStore:
             missing.append(d)
             d = d.parent
         directory.mkdir(parents=True, exist_ok=True)
-        for created in reversed(missing):  # a new directory entry is durable once its parent is synced
+        for created in reversed(
+            missing
+        ):  # a new directory entry is durable once its parent is synced
             _fsync_dir(created.parent)
 
     def exists(self, name: str) -> bool:
@@ -131,6 +135,7 @@ class LocalBlobStore:
             with fh:
                 while chunk := fh.read(CHUNK):
                     yield chunk
+
         return gen()
 
     def iter_names(self) -> Iterator[str]:
@@ -157,9 +162,17 @@ class S3BlobStore:
     bounded memory, and its addressing/signature options cover the vendors' quirks.
     """
 
-    def __init__(self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None,
-                 region: str | None = None, access_key_id: str | None = None,
-                 secret_access_key: str | None = None, client: Any = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        client: Any = None,
+    ) -> None:
         import boto3
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
@@ -168,19 +181,30 @@ class S3BlobStore:
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url
         self.client = client or boto3.session.Session().client(
-            "s3", endpoint_url=endpoint_url, region_name=region or None,
-            aws_access_key_id=access_key_id or None, aws_secret_access_key=secret_access_key or None,
-            config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5,
-                          read_timeout=30, signature_version="s3v4",
-                          s3={"addressing_style": "path" if endpoint_url else "auto"},
-                          # boto3 ≥ 1.36 adds CRC checksum headers to every PUT by default, which
-                          # several S3-compatible stores refuse; only send them when required.
-                          request_checksum_calculation="when_required",
-                          response_checksum_validation="when_required"),
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region or None,
+            aws_access_key_id=access_key_id or None,
+            aws_secret_access_key=secret_access_key or None,
+            config=Config(
+                retries={"max_attempts": 4, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=30,
+                signature_version="s3v4",
+                s3={"addressing_style": "path" if endpoint_url else "auto"},
+                # boto3 ≥ 1.36 adds CRC checksum headers to every PUT by default, which
+                # several S3-compatible stores refuse; only send them when required.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
         )
         # 5 MiB parts (S3's minimum), one at a time: memory per upload stays a few parts' worth.
-        self._transfer = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024,
-                                        max_concurrency=1, use_threads=False)
+        self._transfer = TransferConfig(
+            multipart_threshold=8 * 1024 * 1024,
+            multipart_chunksize=5 * 1024 * 1024,
+            max_concurrency=1,
+            use_threads=False,
+        )
 
     def describe(self) -> str:
         where = f" @ {self.endpoint_url}" if self.endpoint_url else ""
@@ -196,6 +220,7 @@ class S3BlobStore:
 
     def exists(self, name: str) -> bool:
         from botocore.exceptions import ClientError
+
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._obj(name))
             return True
@@ -216,6 +241,7 @@ class S3BlobStore:
 
     def read(self, name: str) -> Iterator[bytes]:
         from botocore.exceptions import ClientError
+
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=self._obj(name))["Body"]
         except ClientError as exc:
@@ -228,6 +254,7 @@ class S3BlobStore:
                 yield from body.iter_chunks(CHUNK)
             finally:
                 body.close()
+
         return gen()
 
     def iter_names(self) -> Iterator[str]:
@@ -235,7 +262,7 @@ class S3BlobStore:
         start = f"{self.prefix}/" if self.prefix else ""
         for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
             for obj in page.get("Contents", []):
-                name = obj["Key"][len(start):]
+                name = obj["Key"][len(start) :]
                 if _KEY.match(name):
                     yield name
 
@@ -250,8 +277,12 @@ class S3BlobStore:
 
 
 def _derive_kek(data_key: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"beiandesk-files",
-                info=b"file-key-encryption-v1").derive(data_key.encode())
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=b"beiandesk-files",
+        info=b"file-key-encryption-v1",
+    ).derive(data_key.encode())
 
 
 def _aad(index: int, last: bool, header: bytes) -> bytes:
@@ -304,7 +335,13 @@ class EncryptedFileStore:
         chunks = _chunks(source)
         file_key = AESGCM.generate_key(bit_length=256)
         wrap_nonce, prefix = os.urandom(12), os.urandom(8)
-        header = MAGIC + self._kek_id + wrap_nonce + self._kek.encrypt(wrap_nonce, file_key, MAGIC + self._kek_id) + prefix
+        header = (
+            MAGIC
+            + self._kek_id
+            + wrap_nonce
+            + self._kek.encrypt(wrap_nonce, file_key, MAGIC + self._kek_id)
+            + prefix
+        )
         aead = AESGCM(file_key)
         digest = hashlib.sha256()
         with tempfile.SpooledTemporaryFile(max_size=16 * CHUNK) as spool:
@@ -314,7 +351,9 @@ class EncryptedFileStore:
                 following = next(chunks, None)
                 last = following is None
                 digest.update(pending)
-                ct = aead.encrypt(prefix + struct.pack(">I", index), pending, _aad(index, last, header))
+                ct = aead.encrypt(
+                    prefix + struct.pack(">I", index), pending, _aad(index, last, header)
+                )
                 spool.write(_LEN.pack(len(ct)) + ct)
                 if last:
                     break
@@ -452,11 +491,18 @@ def build_blob_store(settings: Any) -> BlobStore:
         return LocalBlobStore(Path(where).resolve())
     env = os.environ
     return S3BlobStore(
-        where, prefix,
-        endpoint_url=getattr(settings, "s3_endpoint_url", None) or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
-        region=getattr(settings, "s3_region", None) or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        where,
+        prefix,
+        endpoint_url=getattr(settings, "s3_endpoint_url", None)
+        or env.get("AWS_ENDPOINT_URL_S3")
+        or env.get("AWS_ENDPOINT_URL"),
+        region=getattr(settings, "s3_region", None)
+        or env.get("AWS_REGION")
+        or env.get("AWS_DEFAULT_REGION")
+        or "us-east-1",
         access_key_id=getattr(settings, "s3_access_key_id", None) or env.get("AWS_ACCESS_KEY_ID"),
-        secret_access_key=getattr(settings, "s3_secret_access_key", None) or env.get("AWS_SECRET_ACCESS_KEY"),
+        secret_access_key=getattr(settings, "s3_secret_access_key", None)
+        or env.get("AWS_SECRET_ACCESS_KEY"),
     )
 
 

@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from beiandesk.adapters.site_probe import FetchError, Resolver, checked_addresses, is_forbidden_address, system_resolver
+from beiandesk.adapters.site_probe import (
+    FetchError,
+    Resolver,
+    checked_addresses,
+    is_forbidden_address,
+    system_resolver,
+)
 from beiandesk.services.ports import PostResult
 
 log = logging.getLogger("beiandesk.webhooks")
@@ -28,8 +34,13 @@ DEFAULT_TIMEOUT_S = 10.0
 
 
 class HttpWebhookSender:
-    def __init__(self, allow_private: bool, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 resolver: Resolver | None = None, forbidden: Callable = is_forbidden_address) -> None:
+    def __init__(
+        self,
+        allow_private: bool,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        resolver: Resolver | None = None,
+        forbidden: Callable = is_forbidden_address,
+    ) -> None:
         self.allow_private = allow_private
         self.timeout_s = timeout_s
         self.resolver = resolver or system_resolver
@@ -39,16 +50,23 @@ class HttpWebhookSender:
         parsed = httpx.URL(url)
         host = parsed.host
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        return parsed, host, checked_addresses(host, port, self.resolver,
-                                               None if self.allow_private else self.forbidden)
+        return (
+            parsed,
+            host,
+            checked_addresses(
+                host, port, self.resolver, None if self.allow_private else self.forbidden
+            ),
+        )
 
     def check_url(self, url: str) -> str | None:
         try:
             self._addresses(url)
         except FetchError as exc:
             if exc.reason == "address_forbidden":
-                return (f"网络钩子地址 {urlsplit(url).hostname} 指向本机、内网或保留地址，出于安全原因不允许"
-                        "（如确需投递到内网，请设置 BEIANDESK_WEBHOOK_ALLOW_PRIVATE=true）。")
+                return (
+                    f"网络钩子地址 {urlsplit(url).hostname} 指向本机、内网或保留地址，出于安全原因不允许"
+                    "（如确需投递到内网，请设置 BEIANDESK_WEBHOOK_ALLOW_PRIVATE=true）。"
+                )
             return None  # not resolvable yet: deliveries are retried, and checked again then
         except (ValueError, httpx.InvalidURL):
             return "网络钩子地址格式不正确。"
@@ -72,11 +90,17 @@ class HttpWebhookSender:
         extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
         last = "无法连接"
         # trust_env=False: a proxy from the environment must not receive (or swallow) deliveries.
-        with httpx.Client(timeout=self.timeout_s, follow_redirects=False, trust_env=False) as client:
+        with httpx.Client(
+            timeout=self.timeout_s, follow_redirects=False, trust_env=False
+        ) as client:
             for ip in addresses:
                 request = client.build_request(
-                    "POST", parsed.copy_with(host=ip.split("%")[0]), content=body,
-                    headers={**headers, "Host": host_header}, extensions=extensions)
+                    "POST",
+                    parsed.copy_with(host=ip.split("%")[0]),
+                    content=body,
+                    headers={**headers, "Host": host_header},
+                    extensions=extensions,
+                )
                 try:
                     response = client.send(request)
                 except httpx.ConnectError as exc:

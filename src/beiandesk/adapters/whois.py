@@ -57,8 +57,13 @@ class WhoisError(Exception):
 # --- client -----------------------------------------------------------------------------------
 
 
-def query(host: str, name: str, port: int = WHOIS_PORT, timeout_s: float = DEFAULT_TIMEOUT_S,
-          max_bytes: int = MAX_RESPONSE_BYTES) -> str:
+def query(
+    host: str,
+    name: str,
+    port: int = WHOIS_PORT,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+) -> str:
     """One RFC 3912 exchange: ``name`` CRLF, then read until close (or the byte cap)."""
     deadline = time.monotonic() + timeout_s
     chunks: list[bytes] = []
@@ -106,9 +111,15 @@ class WhoisClient:
     the per-TLD table; ``port`` applies to every server (43 in the real world).
     """
 
-    def __init__(self, host: str | None = None, port: int = WHOIS_PORT,
-                 timeout_s: float = DEFAULT_TIMEOUT_S, servers: dict[str, str] | None = None,
-                 follow_referral: bool = True, max_bytes: int = MAX_RESPONSE_BYTES) -> None:
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int = WHOIS_PORT,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        servers: dict[str, str] | None = None,
+        follow_referral: bool = True,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+    ) -> None:
         self.host = host
         self.port = port
         self.timeout_s = timeout_s
@@ -125,8 +136,9 @@ class WhoisClient:
         tld = domain.rsplit(".", 1)[-1]
         if tld in self.servers:
             return self.servers[tld]
-        refer = re.search(r"^(?:refer|whois):\s*(\S+)", self._ask(IANA_WHOIS, tld),
-                          re.MULTILINE | re.IGNORECASE)
+        refer = re.search(
+            r"^(?:refer|whois):\s*(\S+)", self._ask(IANA_WHOIS, tld), re.MULTILINE | re.IGNORECASE
+        )
         if not refer:
             raise WhoisError(f"找不到 .{tld} 的 WHOIS 服务器")
         return refer.group(1)
@@ -151,8 +163,9 @@ class WhoisClient:
 
 
 def _referral(text: str) -> str | None:
-    m = re.search(r"^\s*Registrar WHOIS Server:\s*(?:whois://)?([\w.-]+)", text,
-                  re.MULTILINE | re.IGNORECASE)
+    m = re.search(
+        r"^\s*Registrar WHOIS Server:\s*(?:whois://)?([\w.-]+)", text, re.MULTILINE | re.IGNORECASE
+    )
     return m.group(1).lower() if m else None
 
 
@@ -176,24 +189,55 @@ _NOT_FOUND = re.compile(
     r"object does not exist)",
     re.IGNORECASE | re.MULTILINE,
 )
-_RATE_LIMIT = re.compile(r"query rate|rate limit|limit exceeded|too many (queries|requests)|"
-                         r"interval is too short", re.IGNORECASE)
-_REDACTED = re.compile(r"redacted|privacy|private person|not disclosed|data protected|withheld|"
-                       r"gdpr|"
-                       r"statutory masking|hidden upon user request|^n/?a$|^none$", re.IGNORECASE)
+_RATE_LIMIT = re.compile(
+    r"query rate|rate limit|limit exceeded|too many (queries|requests)|"
+    r"interval is too short",
+    re.IGNORECASE,
+)
+_REDACTED = re.compile(
+    r"redacted|privacy|private person|not disclosed|data protected|withheld|"
+    r"gdpr|"
+    r"statutory masking|hidden upon user request|^n/?a$|^none$",
+    re.IGNORECASE,
+)
 
 # Comment and legal-notice lines (RIPE-style "%", Verisign's ">>> Last update" and NOTICE).
 _SKIP_PREFIXES = ("%", "#", ">>>", "NOTICE", "TERMS OF USE", "URL of the ICANN")
 _MAX_KEY_LEN = 48
 
-_EXPIRY_KEYS = ("registry expiry date", "expiration time", "registrar registration expiration date",
-                "expiry date", "expiration date", "expires on", "expire date", "expires",
-                "paid-till", "expire", "renewal date", "valid until")
-_CREATED_KEYS = ("creation date", "registration time", "created on", "created", "registered on",
-                 "domain registration date", "registration date", "registered")
+_EXPIRY_KEYS = (
+    "registry expiry date",
+    "expiration time",
+    "registrar registration expiration date",
+    "expiry date",
+    "expiration date",
+    "expires on",
+    "expire date",
+    "expires",
+    "paid-till",
+    "expire",
+    "renewal date",
+    "valid until",
+)
+_CREATED_KEYS = (
+    "creation date",
+    "registration time",
+    "created on",
+    "created",
+    "registered on",
+    "domain registration date",
+    "registration date",
+    "registered",
+)
 _REGISTRAR_KEYS = ("sponsoring registrar", "registrar", "registrar name", "registrar organization")
-_HOLDER_KEYS = ("registrant", "registrant organization", "registrant name", "org", "person",
-                "registrant organisation")
+_HOLDER_KEYS = (
+    "registrant",
+    "registrant organization",
+    "registrant name",
+    "org",
+    "person",
+    "registrant organisation",
+)
 _STATUS_KEYS = ("domain status", "status", "state")
 
 
@@ -237,8 +281,12 @@ def _first_date(fields: dict[str, list[str]], keys: tuple[str, ...]) -> date | N
     return None
 
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
 
 
 def parse_date(value: str | None) -> date | None:

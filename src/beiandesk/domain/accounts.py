@@ -47,8 +47,9 @@ class AccountDisabled(DomainError):
 
 class PasswordChangeRequired(Forbidden):
     def __init__(self) -> None:
-        DomainError.__init__(self, "password_change_required",
-                             "请先修改初始密码（一次性密码只能用于首次登录）。")
+        DomainError.__init__(
+            self, "password_change_required", "请先修改初始密码（一次性密码只能用于首次登录）。"
+        )
 
 
 class LoginThrottled(DomainError):
@@ -101,7 +102,9 @@ def check_password(password: str, username: str) -> None:
 
 def check_username(username: str) -> None:
     if not USERNAME_RE.match(username or ""):
-        raise invalid_value("username", "用户名需为 2–64 个字母、数字或 . _ @ -，以字母或数字开头。")
+        raise invalid_value(
+            "username", "用户名需为 2–64 个字母、数字或 . _ @ -，以字母或数字开头。"
+        )
 
 
 def check_role(role: str) -> None:

@@ -34,9 +34,11 @@ class ClaimedByOther(DomainError):
     status = 409
 
     def __init__(self, claim: Claim) -> None:
-        super().__init__("claimed_by_other",
-                         f"该变更单正由审核专员 {claim.username} 处理，请选择其他变更单；"
-                         f"对方释放或 30 分钟无操作后可认领。")
+        super().__init__(
+            "claimed_by_other",
+            f"该变更单正由审核专员 {claim.username} 处理，请选择其他变更单；"
+            f"对方释放或 30 分钟无操作后可认领。",
+        )
         self.extra = {"claimed_by": claim.username}
 
 

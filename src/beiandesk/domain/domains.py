@@ -28,7 +28,9 @@ _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
 
-@lru_cache(maxsize=8192)  # pure, and IDNA/UTS 46 mapping is costly: every edit re-checks the same names
+@lru_cache(
+    maxsize=8192
+)  # pure, and IDNA/UTS 46 mapping is costly: every edit re-checks the same names
 def to_ascii(domain: str) -> str | None:
     """The lower-case A-label (punycode) form of ``domain``, or None when it is not a host name.
 

@@ -13,7 +13,12 @@ class DomainError(Exception):
     status = 422
 
     def __init__(
-        self, code: str, message: str, *, problems: Sequence[Problem] = (), status: int | None = None
+        self,
+        code: str,
+        message: str,
+        *,
+        problems: Sequence[Problem] = (),
+        status: int | None = None,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code

@@ -24,8 +24,9 @@ def days_left(today: date, expires_on: date) -> int:
     return (expires_on - today).days
 
 
-def expiry_threshold(today: date, expires_on: date | None,
-                     thresholds: tuple[int, ...] = EXPIRY_THRESHOLDS_DAYS) -> int | None:
+def expiry_threshold(
+    today: date, expires_on: date | None, thresholds: tuple[int, ...] = EXPIRY_THRESHOLDS_DAYS
+) -> int | None:
     """The reminder due today: the smallest threshold that ``days_left`` has reached.
 
     Once the date has passed nothing is due (the record is then a compliance case, not a

@@ -49,7 +49,8 @@ from beiandesk.domain.problems import Problem, error, warning
 #: 陇 for 甘肃, 陕 for 陕西: see data/provinces.csv). Kept here, not read from the CSV, so this
 #: rule has no file I/O and no coupling to the province table's layout.
 ICP_PROVINCE_ABBREVIATIONS: tuple[str, ...] = tuple(
-    "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝蜀黔滇藏陕陇青宁新")
+    "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝蜀黔滇藏陕陇青宁新"
+)
 
 #: The MIIT filing system the footer must link to, and the obsolete host that no longer counts.
 MIIT_HOST = "beian.miit.gov.cn"
@@ -226,34 +227,46 @@ def check_footer(html: str, filing_number: str, field: str = "proposed.home_url"
     return problems
 
 
-def _number_problems(expected: FilingNumber, found: list[FilingNumber], malformed: list[str],
-                     field: str) -> list[Problem]:
+def _number_problems(
+    expected: FilingNumber, found: list[FilingNumber], malformed: list[str], field: str
+) -> list[Problem]:
     if any(n == expected for n in found):
         return []
     same_subject = [n for n in found if n.subject == expected.subject]
     if expected.seq is None and same_subject:
         return []  # a website number of the expected subject contains the subject number
     if any(n.seq is None for n in same_subject):
-        return [warning(
-            "footer_filing_number_subject_only",
-            f"首页展示的是主体备案号“{expected.subject}”，没有带网站序号。多数管局接受主体备案号，"
-            f"但建议改为展示本网站的备案号“{expected}”。",
-            field, found=[str(n) for n in found], expected=str(expected),
-        )]
+        return [
+            warning(
+                "footer_filing_number_subject_only",
+                f"首页展示的是主体备案号“{expected.subject}”，没有带网站序号。多数管局接受主体备案号，"
+                f"但建议改为展示本网站的备案号“{expected}”。",
+                field,
+                found=[str(n) for n in found],
+                expected=str(expected),
+            )
+        ]
     shown = [str(n) for n in found] or malformed
     if shown:
-        return [error(
-            "footer_filing_number_mismatch",
-            f"首页展示的备案号“{'、'.join(shown)}”与本网站的备案号“{expected}”不一致。"
-            f"请把首页底部的备案号改为“{expected}”，否则管局会驳回。",
-            field, found=shown, expected=str(expected),
-        )]
-    return [error(
-        "footer_filing_number_missing",
-        f"首页的可见文字中找不到备案号。请在首页底部以文字形式展示“{expected}”，并链接到 "
-        f"{MIIT_URL}（只写在图片、注释、脚本或标签属性里不算）。",
-        field, expected=str(expected),
-    )]
+        return [
+            error(
+                "footer_filing_number_mismatch",
+                f"首页展示的备案号“{'、'.join(shown)}”与本网站的备案号“{expected}”不一致。"
+                f"请把首页底部的备案号改为“{expected}”，否则管局会驳回。",
+                field,
+                found=shown,
+                expected=str(expected),
+            )
+        ]
+    return [
+        error(
+            "footer_filing_number_missing",
+            f"首页的可见文字中找不到备案号。请在首页底部以文字形式展示“{expected}”，并链接到 "
+            f"{MIIT_URL}（只写在图片、注释、脚本或标签属性里不算）。",
+            field,
+            expected=str(expected),
+        )
+    ]
 
 
 def _link_missing(hrefs: list[str], expected: FilingNumber, field: str) -> Problem:

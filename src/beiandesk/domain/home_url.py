@@ -46,7 +46,9 @@ def on_domains(host: str, domains: Iterable[str]) -> bool:
     return False
 
 
-def check_home_url(url: str, domains: Iterable[str], field: str = "proposed.home_url") -> list[Problem]:
+def check_home_url(
+    url: str, domains: Iterable[str], field: str = "proposed.home_url"
+) -> list[Problem]:
     """``home_url_invalid`` unless ``url`` is http(s) on one of ``domains`` (or a subdomain).
 
     No problem when the website has no valid domain: ``domain_required`` already says so and
@@ -57,14 +59,25 @@ def check_home_url(url: str, domains: Iterable[str], field: str = "proposed.home
         return []
     shown = "、".join(to_unicode(to_ascii(d) or d) for d in filed)
     if not (url or "").strip():
-        return [error("home_url_invalid", f"请填写网站首页地址，如 https://www.{filed[0]}/。", field)]
+        return [
+            error("home_url_invalid", f"请填写网站首页地址，如 https://www.{filed[0]}/。", field)
+        ]
     host = home_url_host(url)
     if host is None:
-        return [error("home_url_invalid",
-                      f"首页地址“{url.strip()[:200]}”无效：须是以 http:// 或 https:// 开头的网址，"
-                      f"如 https://www.{filed[0]}/。", field)]
+        return [
+            error(
+                "home_url_invalid",
+                f"首页地址“{url.strip()[:200]}”无效：须是以 http:// 或 https:// 开头的网址，"
+                f"如 https://www.{filed[0]}/。",
+                field,
+            )
+        ]
     if not on_domains(host, filed):
-        return [error("home_url_invalid",
-                      f"首页地址的域名“{to_unicode(host)}”不是本网站的域名（{shown}）或其子域名：管局只核查已备案域名上的首页。",
-                      field)]
+        return [
+            error(
+                "home_url_invalid",
+                f"首页地址的域名“{to_unicode(host)}”不是本网站的域名（{shown}）或其子域名：管局只核查已备案域名上的首页。",
+                field,
+            )
+        ]
     return []

@@ -29,7 +29,11 @@ class Problem:
         return self.severity == "error"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"code": self.code, "severity": self.severity, "message": self.message}
+        out: dict[str, Any] = {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+        }
         if self.field is not None:
             out["field"] = self.field
         out.update(self.extra)

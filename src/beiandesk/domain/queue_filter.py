@@ -31,19 +31,29 @@ class QueueFilter:
     province: str = ""
     overdue: bool = False
 
-    def matches(self, order: ChangeOrder, website_filing: str, subject: Subject | None, now: datetime) -> bool:
+    def matches(
+        self, order: ChangeOrder, website_filing: str, subject: Subject | None, now: datetime
+    ) -> bool:
         if self.state is not None and order.state != self.state:
             return False
         if self.province and (subject is None or subject.province != self.province):
             return False
-        if self.overdue and not (order.due_at is not None and order.due_at < now
-                                 and order.state == ChangeState.provider_review):
+        if self.overdue and not (
+            order.due_at is not None
+            and order.due_at < now
+            and order.state == ChangeState.provider_review
+        ):
             return False
         needle = _norm(self.q)
         if not needle:
             return True
-        hay = [website_filing, order.current.name, order.proposed.name, *order.current.domains,
-               *order.proposed.domains]
+        hay = [
+            website_filing,
+            order.current.name,
+            order.proposed.name,
+            *order.current.domains,
+            *order.proposed.domains,
+        ]
         if subject is not None:
             hay += [subject.name, subject.filing_number]
         return any(needle in _norm(h) for h in hay if h)

@@ -69,13 +69,20 @@ def per_reviewer(items: list[Round], due: dict[int, datetime]) -> list[ReviewerF
     by: dict[str, list[Round]] = {}
     for r in items:
         by.setdefault(r.reviewer, []).append(r)
-    return sorted((ReviewerFigures(
-        reviewer=name, decided=len(rs),
-        approved=sum(r.outcome == "provider_approved" for r in rs),
-        rejected=sum(r.outcome == "provider_rejected" for r in rs),
-        median_hours=median_hours(rs),
-        late=sum(1 for r in rs if r.change_id in due and r.decided > due[r.change_id]),
-    ) for name, rs in by.items()), key=lambda f: (-f.decided, f.reviewer))
+    return sorted(
+        (
+            ReviewerFigures(
+                reviewer=name,
+                decided=len(rs),
+                approved=sum(r.outcome == "provider_approved" for r in rs),
+                rejected=sum(r.outcome == "provider_rejected" for r in rs),
+                median_hours=median_hours(rs),
+                late=sum(1 for r in rs if r.change_id in due and r.decided > due[r.change_id]),
+            )
+            for name, rs in by.items()
+        ),
+        key=lambda f: (-f.decided, f.reviewer),
+    )
 
 
 def per_day(items: list[Round], days: list[date], day_of) -> list[tuple[date, int, float | None]]:  # noqa: ANN001

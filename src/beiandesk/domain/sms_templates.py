@@ -53,7 +53,9 @@ def parse(raw: str | None) -> Templates:
         data = json.loads(raw)
     except ValueError as exc:
         raise ValueError(f"BEIANDESK_SMS_TEMPLATES 不是合法的 JSON：{exc}") from None
-    if not isinstance(data, dict) or not all(isinstance(v, str | int) and str(v).strip() for v in data.values()):
+    if not isinstance(data, dict) or not all(
+        isinstance(v, str | int) and str(v).strip() for v in data.values()
+    ):
         raise ValueError("BEIANDESK_SMS_TEMPLATES 应为 JSON 对象：消息类型 → 模板 ID（非空字符串）")
     out = Templates()
     for key, value in data.items():
@@ -71,17 +73,26 @@ def params_for(kind: str, values: dict[str, str]) -> dict[str, str]:
     out = {}
     for name in PARAMS.get(kind, ("site", "filing")):
         value = str(values.get(name, "") or "").strip() or "-"
-        out[name] = value if len(value) <= MAX_PARAM_CHARS else value[:MAX_PARAM_CHARS - 1] + "…"
+        out[name] = value if len(value) <= MAX_PARAM_CHARS else value[: MAX_PARAM_CHARS - 1] + "…"
     return out
 
 
-def problems(backend: str, templates_raw: str | None, sign_name: str | None, credentials: dict[str, str | None]) -> list[str]:
+def problems(
+    backend: str,
+    templates_raw: str | None,
+    sign_name: str | None,
+    credentials: dict[str, str | None],
+) -> list[str]:
     """Why this SMS configuration cannot start (Chinese lines); empty when it can."""
     if backend not in BACKENDS:
         return [f"BEIANDESK_SMS_BACKEND 只能是 outbox、tencent 或 aliyun（当前：{backend!r}）"]
     if backend == "outbox":
         return []
-    out = [f"短信后端 {backend} 缺少配置 BEIANDESK_{name.upper()}" for name, value in credentials.items() if not value]
+    out = [
+        f"短信后端 {backend} 缺少配置 BEIANDESK_{name.upper()}"
+        for name, value in credentials.items()
+        if not value
+    ]
     if not (sign_name or "").strip():
         out.append(f"短信后端 {backend} 缺少短信签名 BEIANDESK_SMS_SIGN_NAME")
     try:
@@ -90,5 +101,8 @@ def problems(backend: str, templates_raw: str | None, sign_name: str | None, cre
         return [*out, str(exc)]
     missing = [k for k in PARAMS if templates.for_kind(k) is None]
     if missing:
-        out.append("BEIANDESK_SMS_TEMPLATES 缺少以下消息类型的模板（或用 \"*\" 指定通用模板）：" + "、".join(missing))
+        out.append(
+            'BEIANDESK_SMS_TEMPLATES 缺少以下消息类型的模板（或用 "*" 指定通用模板）：'
+            + "、".join(missing)
+        )
     return out

@@ -66,7 +66,14 @@ STEP: dict[ChangeState, int] = {
     S.withdrawn: 1,
 }
 
-STEPS: tuple[str, ...] = ("填写网站信息", "核验与上传资料", "确认提交", "接入商初审", "管局审核", "完成")
+STEPS: tuple[str, ...] = (
+    "填写网站信息",
+    "核验与上传资料",
+    "确认提交",
+    "接入商初审",
+    "管局审核",
+    "完成",
+)
 
 
 def can_transition(src: ChangeState, dst: ChangeState) -> bool:

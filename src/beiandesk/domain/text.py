@@ -20,4 +20,10 @@ def first_forbidden_char(value: str) -> str | None:
 def safe_filename(name: str, limit: int = 200) -> str:
     """The last path component of an uploaded file's name, control characters dropped."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    return _FORBIDDEN.sub("", base).replace("\t", " ").replace("\n", " ").replace("\r", " ").strip()[:limit]
+    return (
+        _FORBIDDEN.sub("", base)
+        .replace("\t", " ")
+        .replace("\n", " ")
+        .replace("\r", " ")
+        .strip()[:limit]
+    )

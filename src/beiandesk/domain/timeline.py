@@ -21,8 +21,12 @@ from beiandesk.domain.model import Event
 
 #: Labels of the editable fields of a website change (the console's wording).
 FIELD_LABELS: dict[str, str] = {
-    "name": "网站名称", "domains": "域名", "home_url": "首页地址", "content_categories": "服务内容",
-    "principal": "网站负责人", "resource": "接入资源",
+    "name": "网站名称",
+    "domains": "域名",
+    "home_url": "首页地址",
+    "content_categories": "服务内容",
+    "principal": "网站负责人",
+    "resource": "接入资源",
 }
 #: Event kinds whose ``data`` may carry a reviewer's internal note.
 NOTE_KINDS = frozenset({"call", "provider_approved"})
@@ -90,15 +94,23 @@ def fold(events: Sequence[Event]) -> list[Event]:
     out: list[Event] = []
     for e in events:
         prev = out[-1] if out else None
-        if (e.kind == "edited" and prev is not None and prev.kind == "edited"
-                and prev.actor == e.actor and prev.state == e.state):
+        if (
+            e.kind == "edited"
+            and prev is not None
+            and prev.kind == "edited"
+            and prev.actor == e.actor
+            and prev.state == e.state
+        ):
             fields = list(dict.fromkeys(_edited_fields(prev) + _edited_fields(e)))
             saves = int(prev.data.get("saves", 1)) + 1
-            out[-1] = replace(e, message=edited_message(fields),
-                              data={**e.data, "fields": fields, "saves": saves})
+            out[-1] = replace(
+                e, message=edited_message(fields), data={**e.data, "fields": fields, "saves": saves}
+            )
         elif e.kind == "edited":
             fields = _edited_fields(e)
-            out.append(replace(e, message=edited_message(fields), data={**e.data, "fields": fields}))
+            out.append(
+                replace(e, message=edited_message(fields), data={**e.data, "fields": fields})
+            )
         else:
             out.append(e)
     return out
@@ -118,7 +130,9 @@ def call_message(outcome: str, retry: bool, last_miss: bool) -> str:
         return "审核专员电话联系：已接通"
     if last_miss:
         return "审核专员电话联系：再次未接通"
-    return "审核专员电话联系：未接通，将于约 1 小时后再次致电" if retry else "审核专员电话联系：未接通"
+    return (
+        "审核专员电话联系：未接通，将于约 1 小时后再次致电" if retry else "审核专员电话联系：未接通"
+    )
 
 
 def _public_message(e: Event) -> str:

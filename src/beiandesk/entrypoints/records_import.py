@@ -19,9 +19,16 @@ __all__ = ["RecordsFileError", "import_upload", "run_import_file"]
 _SUFFIXES = (".csv", ".xlsx", ".jsonl", ".ndjson", ".txt")
 
 
-def run_import_file(deps: Any, path: Path, *, actor: str, dry_run: bool, report: Path | None = None,
-                    progress: Callable[[int | None], Callable[[int], Any]] | None = None,
-                    source: str | None = None) -> dict[str, Any]:
+def run_import_file(
+    deps: Any,
+    path: Path,
+    *,
+    actor: str,
+    dry_run: bool,
+    report: Path | None = None,
+    progress: Callable[[int | None], Callable[[int], Any]] | None = None,
+    source: str | None = None,
+) -> dict[str, Any]:
     """Open, check and import one records file; raise ``RecordsFileError`` when unreadable.
     ``report``: the refused rows are streamed there as CSV (their columns + row, code, field, message)."""
     records = open_records_file(path)
@@ -39,9 +46,16 @@ def run_import_file(deps: Any, path: Path, *, actor: str, dry_run: bool, report:
 
     ledger = SqliteKeyLedger() if dry_run else None
     try:
-        result = import_records(deps, records.rows(), actor=actor, dry_run=dry_run, source=source or path.name,
-                                on_refused=on_refused, on_progress=progress(records.total) if progress else None,
-                                ledger=ledger)
+        result = import_records(
+            deps,
+            records.rows(),
+            actor=actor,
+            dry_run=dry_run,
+            source=source or path.name,
+            on_refused=on_refused,
+            on_progress=progress(records.total) if progress else None,
+            ledger=ledger,
+        )
     finally:
         if fh is not None:
             fh.close()
@@ -50,8 +64,15 @@ def run_import_file(deps: Any, path: Path, *, actor: str, dry_run: bool, report:
     return result.to_dict()
 
 
-def import_upload(deps: Any, fileobj: IO[bytes], filename: str, *, actor: str, dry_run: bool,
-                  keep_report: bool = False) -> dict[str, Any]:
+def import_upload(
+    deps: Any,
+    fileobj: IO[bytes],
+    filename: str,
+    *,
+    actor: str,
+    dry_run: bool,
+    keep_report: bool = False,
+) -> dict[str, Any]:
     """An uploaded file (spooled by the web framework) copied to a temporary file, then imported.
     ``keep_report``: the refused rows' CSV goes into the file store; its key is ``report_key``."""
     suffix = Path(filename or "").suffix.lower()
@@ -60,8 +81,14 @@ def import_upload(deps: Any, fileobj: IO[bytes], filename: str, *, actor: str, d
         with open(path, "wb") as out:
             shutil.copyfileobj(fileobj, out, 1 << 20)
         report = Path(tmp) / "refused.csv" if keep_report else None
-        result = run_import_file(deps, path, actor=actor, dry_run=dry_run, report=report,
-                                 source=Path(filename or "upload").name)
+        result = run_import_file(
+            deps,
+            path,
+            actor=actor,
+            dry_run=dry_run,
+            report=report,
+            source=Path(filename or "upload").name,
+        )
         if report is not None and result["refused"]:
             put_stream = getattr(deps.files, "put_stream", None)
             with open(report, "rb") as fh:

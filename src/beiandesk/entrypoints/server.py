@@ -19,8 +19,10 @@ def build_server_app(app: App, *, with_worker: bool = True) -> FastAPI:
     stops: list[Any] = []
     sandbox = None
     from beiandesk.entrypoints.serving import mounts_own_sandbox
+
     if mounts_own_sandbox(app.settings):
         from beiandesk.sandbox.app import create_sandbox_app
+
         sandbox = create_sandbox_app(app.settings)
         starts.append(sandbox.state.sandbox.start)
         stops.append(sandbox.state.sandbox.stop)

@@ -15,7 +15,15 @@ from beiandesk.config import Settings
 log = logging.getLogger("beiandesk")
 
 #: Environment handed to ``--workers`` processes (each builds its app from the environment).
-_ENV_FIELDS = ("demo", "public_url", "gateway_url", "rdap_url", "probe_allow_private", "secret_key", "data_key")
+_ENV_FIELDS = (
+    "demo",
+    "public_url",
+    "gateway_url",
+    "rdap_url",
+    "probe_allow_private",
+    "secret_key",
+    "data_key",
+)
 
 
 def shared_demo_settings(settings: Settings, base: str) -> Settings | None:
@@ -24,8 +32,12 @@ def shared_demo_settings(settings: Settings, base: str) -> Settings | None:
     url = (settings.gateway_url or "").rstrip("/")
     if not url or url == "desk" or url == f"{base}/sandbox":
         return None
-    update: dict[str, object] = {"demo": True, "gateway_url": url, "rdap_url": settings.rdap_url or f"{url}/rdap",
-                                 "probe_allow_private": True}
+    update: dict[str, object] = {
+        "demo": True,
+        "gateway_url": url,
+        "rdap_url": settings.rdap_url or f"{url}/rdap",
+        "probe_allow_private": True,
+    }
     if "public_url" not in settings.model_fields_set:  # behind haproxy, PUBLIC_URL is haproxy's
         update["public_url"] = base
     return settings.model_copy(update=update)
@@ -45,15 +57,26 @@ def run_nodes(settings: Settings, host: str, port: int, *, workers: int, with_wo
     import uvicorn
 
     if workers > 1 and mounts_own_sandbox(settings):
-        raise SystemExit("多进程演示模式需要共享的管局沙箱：先运行 `beiandesk sandbox --port 8100`，"
-                         "再设置 BEIANDESK_GATEWAY_URL=http://127.0.0.1:8100/sandbox")
+        raise SystemExit(
+            "多进程演示模式需要共享的管局沙箱：先运行 `beiandesk sandbox --port 8100`，"
+            "再设置 BEIANDESK_GATEWAY_URL=http://127.0.0.1:8100/sandbox"
+        )
     for name in _ENV_FIELDS:
         value = getattr(settings, name)
         if value is not None:
-            os.environ[f"BEIANDESK_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+            os.environ[f"BEIANDESK_{name.upper()}"] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
     os.environ["BEIANDESK_WORKER_IN_PROCESS"] = "true" if with_worker else "false"
-    uvicorn.run("beiandesk.entrypoints.serving:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(
+        "beiandesk.entrypoints.serving:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
 
 
 def app_from_env():  # noqa: ANN201 - uvicorn's factory

@@ -64,9 +64,15 @@ class JobRunner:
         hb = threading.Thread(target=self._heartbeat, name="beiandesk-heartbeat", daemon=True)
         hb.start()
         self._threads.append(hb)
-        self._consumer = _QuietConsumer(self.huey, workers=self.settings.worker_threads,
-                                        worker_type="thread", periodic=True, check_worker_health=False,
-                                        initial_delay=0.05, max_delay=0.5)
+        self._consumer = _QuietConsumer(
+            self.huey,
+            workers=self.settings.worker_threads,
+            worker_type="thread",
+            periodic=True,
+            check_worker_health=False,
+            initial_delay=0.05,
+            max_delay=0.5,
+        )
         self._consumer.start()
         t = threading.Thread(target=self._ticker, name="beiandesk-ticker", daemon=True)
         t.start()
@@ -86,7 +92,10 @@ class JobRunner:
                 jobs.reclaim(self.deps)
                 for item_id in jobs.due_outbox(self.deps):
                     self.enqueue(item_id)
-                if self.deps.gateway is not None and time.monotonic() - self._last_poll >= self.settings.poll_interval_s:
+                if (
+                    self.deps.gateway is not None
+                    and time.monotonic() - self._last_poll >= self.settings.poll_interval_s
+                ):
                     self._last_poll = time.monotonic()
                     jobs.authority.poll(self.deps)
                 jobs.remind(self.deps)

@@ -22,8 +22,14 @@ from beiandesk.sandbox.schemas import DecisionIn, OrderIn, VerifyIn
 
 def problem(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     """RFC 9457 problem JSON with the stable ``code`` member (api.md)."""
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
-            "detail": message, "code": code, **extra}
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": message,
+        "code": code,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
@@ -62,23 +68,30 @@ def build_api(sb: Sandbox) -> APIRouter:
         return {"status": "ok"}
 
     @router.post("/orders", status_code=201)
-    def submit(body: OrderIn, request: Request,
-               idempotency_key: str | None = Header(default=None)) -> Response:
+    def submit(
+        body: OrderIn, request: Request, idempotency_key: str | None = Header(default=None)
+    ) -> Response:
         """Receive an order. A replayed ``idempotency_key`` answers 200 with the same order."""
         key = body.idempotency_key or idempotency_key
         if not key:
-            raise SandboxError(422, "idempotency_key_required", "请提供幂等键 idempotency_key。",
-                               field="idempotency_key")
+            raise SandboxError(
+                422,
+                "idempotency_key_required",
+                "请提供幂等键 idempotency_key。",
+                field="idempotency_key",
+            )
         data = body.model_dump()
         data["idempotency_key"] = key
         order, created = svc.submit(data)
         location = f"{pages.base_path(request)}/orders/{order.ref}"
-        return JSONResponse(svc.view(order), status_code=201 if created else 200,
-                            headers={"Location": location})
+        return JSONResponse(
+            svc.view(order), status_code=201 if created else 200, headers={"Location": location}
+        )
 
     @router.get("/orders")
-    def list_orders(state: OrderState | None = None,
-                    limit: int = Query(default=200, ge=1, le=1000)) -> list[dict[str, Any]]:
+    def list_orders(
+        state: OrderState | None = None, limit: int = Query(default=200, ge=1, le=1000)
+    ) -> list[dict[str, Any]]:
         """Newest first."""
         return [svc.view(o) for o in svc.list(str(state) if state else None, limit)]
 
@@ -107,13 +120,15 @@ def build_api(sb: Sandbox) -> APIRouter:
         return JSONResponse(await run_in_threadpool(svc.view, order))
 
     @router.post("/orders/{ref}/resend")
-    async def resend(ref: str, request: Request,
-                     idempotency_key: str | None = Header(default=None)) -> Response:
+    async def resend(
+        ref: str, request: Request, idempotency_key: str | None = Header(default=None)
+    ) -> Response:
         """Re-send a returned order (new codes, new window). ``Idempotency-Key`` makes a retry
         of the same request harmless."""
         data, is_form = await read_body(request)
-        key = idempotency_key or (str(data["idempotency_key"]) if data.get("idempotency_key")
-                                  else None)
+        key = idempotency_key or (
+            str(data["idempotency_key"]) if data.get("idempotency_key") else None
+        )
         try:
             order = await run_in_threadpool(svc.resend, ref, key)
         except SandboxError as exc:
@@ -122,12 +137,16 @@ def build_api(sb: Sandbox) -> APIRouter:
             return pages.back_to_index(request, exc.message)
         if is_form:
             return pages.back_to_index(
-                request, f"订单 {ref} 已重新提交，新的验证码将发送到负责人手机。")
+                request, f"订单 {ref} 已重新提交，新的验证码将发送到负责人手机。"
+            )
         return JSONResponse(await run_in_threadpool(svc.view, order))
 
     @router.get("/messages")
-    def messages(to: str | None = None, ref: str | None = None,
-                 limit: int = Query(default=1000, ge=1, le=5000)) -> list[dict[str, Any]]:
+    def messages(
+        to: str | None = None,
+        ref: str | None = None,
+        limit: int = Query(default=1000, ge=1, le=5000),
+    ) -> list[dict[str, Any]]:
         """Every SMS the sandbox phone network sent, oldest first, full mobile numbers."""
         svc.tick()
         return svc.store.messages(normalize_mobile(to) if to else None, ref, limit)

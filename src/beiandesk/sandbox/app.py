@@ -42,9 +42,13 @@ if TYPE_CHECKING:
 PREFIX = "/sandbox"
 
 
-def create_sandbox_app(settings: Settings, *, mount_prefix: str = PREFIX,
-                       clock: ClockFn | Any | None = None,
-                       public_url: str | None = None) -> FastAPI:
+def create_sandbox_app(
+    settings: Settings,
+    *,
+    mount_prefix: str = PREFIX,
+    clock: ClockFn | Any | None = None,
+    public_url: str | None = None,
+) -> FastAPI:
     """The sandbox app, routes relative to where it is mounted (``mount_prefix``).
 
     ``public_url`` is the sandbox's address for people (the SMS links to its verify page);
@@ -53,8 +57,11 @@ def create_sandbox_app(settings: Settings, *, mount_prefix: str = PREFIX,
     ``app.state.sandbox`` is the ``runtime.Sandbox``; ``app.state.start_ticker`` /
     ``stop_ticker`` are its ``start`` / ``stop``.
     """
-    sb = build_sandbox(settings, clock=clock,
-                       public_url=public_url or settings.public_url.rstrip("/") + mount_prefix)
+    sb = build_sandbox(
+        settings,
+        clock=clock,
+        public_url=public_url or settings.public_url.rstrip("/") + mount_prefix,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -65,8 +72,13 @@ def create_sandbox_app(settings: Settings, *, mount_prefix: str = PREFIX,
         finally:
             await run_in_threadpool(sb.stop)
 
-    app = FastAPI(title="beiandesk 管局沙箱（非真实工信部系统）", version="1",
-                  lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title="beiandesk 管局沙箱（非真实工信部系统）",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
     app.state.sandbox = sb
     app.state.start_ticker = sb.start
     app.state.stop_ticker = sb.stop
@@ -94,8 +106,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, code, str(exc.detail))
 
 
-def create_standalone_app(settings: Settings, *, clock: ClockFn | Any | None = None,
-                          public_url: str | None = None) -> Starlette:
+def create_standalone_app(
+    settings: Settings, *, clock: ClockFn | Any | None = None, public_url: str | None = None
+) -> Starlette:
     """The sandbox alone, still under ``/sandbox`` so URLs match the mounted mode."""
     inner = create_sandbox_app(settings, clock=clock, public_url=public_url)
     sb: Sandbox = inner.state.sandbox

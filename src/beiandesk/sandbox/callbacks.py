@@ -30,8 +30,9 @@ _RETRYABLE_4XX = frozenset({408, 425, 429})
 
 
 class CallbackDeliverer:
-    def __init__(self, store: SandboxStore, secret: bytes, *,
-                 client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, store: SandboxStore, secret: bytes, *, client: httpx.Client | None = None
+    ) -> None:
         self.store = store
         self.secret = secret
         self._client = client
@@ -78,15 +79,27 @@ class CallbackDeliverer:
             error = f"{type(exc).__name__}: {exc}"[:300]
         now = datetime.now(UTC)
         if status is not None and 200 <= status < 300:
-            self.store.record_attempt(row["id"], status=status, error=None, delivered_at=now,
-                                      next_at=None, give_up=False)
+            self.store.record_attempt(
+                row["id"], status=status, error=None, delivered_at=now, next_at=None, give_up=False
+            )
             return 1
         attempt = int(row["attempts"])  # tries made before this one
         retryable = status is None or status >= 500 or status in _RETRYABLE_4XX
         give_up = not retryable or attempt >= len(BACKOFF_S)
         next_at = None if give_up else now + timedelta(seconds=BACKOFF_S[attempt])
-        self.store.record_attempt(row["id"], status=status, error=error, delivered_at=None,
-                                  next_at=next_at, give_up=give_up)
-        log.warning("callback %s for %s failed (%s)%s", row["id"], row["ref"],
-                    status or error, "; giving up" if give_up else "; will retry")
+        self.store.record_attempt(
+            row["id"],
+            status=status,
+            error=error,
+            delivered_at=None,
+            next_at=next_at,
+            give_up=give_up,
+        )
+        log.warning(
+            "callback %s for %s failed (%s)%s",
+            row["id"],
+            row["ref"],
+            status or error,
+            "; giving up" if give_up else "; will retry",
+        )
         return 0

@@ -17,10 +17,24 @@ from fastapi.responses import JSONResponse
 from beiandesk import demo_data
 
 EXTRA = (
-    {"instance_id": "ins-gzpostpd", "kind": "cvm", "region": "ap-guangzhou", "public_ip": "119.29.100.99",
-     "billing": "postpaid", "purchased_at": "2026-06-01", "expires_at": None},
-    {"instance_id": "ins-hk8a1b2c", "kind": "cvm", "region": "ap-hongkong", "public_ip": "43.128.10.20",
-     "billing": "prepaid", "purchased_at": "2026-01-05", "expires_at": "2028-01-05"},
+    {
+        "instance_id": "ins-gzpostpd",
+        "kind": "cvm",
+        "region": "ap-guangzhou",
+        "public_ip": "119.29.100.99",
+        "billing": "postpaid",
+        "purchased_at": "2026-06-01",
+        "expires_at": None,
+    },
+    {
+        "instance_id": "ins-hk8a1b2c",
+        "kind": "cvm",
+        "region": "ap-hongkong",
+        "public_ip": "43.128.10.20",
+        "billing": "prepaid",
+        "purchased_at": "2026-01-05",
+        "expires_at": "2028-01-05",
+    },
 )
 
 
@@ -31,10 +45,16 @@ def instances() -> dict[str, dict[str, Any]]:
         for site in subject.get("websites", []):
             r = site.get("resource") or {}
             if r.get("instance_id"):
-                out[r["instance_id"]] = {"instance_id": r["instance_id"], "kind": r["kind"], "region": r["region"],
-                                         "public_ip": r["public_ip"], "billing": r["billing"],
-                                         "purchased_at": r["purchased_at"], "expires_at": r["expires_at"],
-                                         "owner": subject.get("account", "")}
+                out[r["instance_id"]] = {
+                    "instance_id": r["instance_id"],
+                    "kind": r["kind"],
+                    "region": r["region"],
+                    "public_ip": r["public_ip"],
+                    "billing": r["billing"],
+                    "purchased_at": r["purchased_at"],
+                    "expires_at": r["expires_at"],
+                    "owner": subject.get("account", ""),
+                }
     for r in EXTRA:
         out[r["instance_id"]] = {**r, "owner": ""}
     return out

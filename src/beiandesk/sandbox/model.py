@@ -52,9 +52,9 @@ LABELS: dict[OrderState, str] = {
 
 REASON_MESSAGES: dict[str, str] = {
     REASON_SMS_FAILED: "短信验证码连续输入错误 5 次，订单已退回接入商，"
-                       "请接入商重新提交以获取新的验证码。",
+    "请接入商重新提交以获取新的验证码。",
     REASON_SMS_TIMEOUT: "未在规定时间内完成短信核验，订单已退回接入商，"
-                        "请接入商重新提交以获取新的验证码。",
+    "请接入商重新提交以获取新的验证码。",
     REASON_REJECTED: "管局审核未通过，请按驳回原因修改后重新提交。",
 }
 

@@ -36,8 +36,10 @@ def _cst(value: str | datetime | None) -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("beiandesk.sandbox", "templates"),
-                      autoescape=select_autoescape(["html"]))
+    env = Environment(
+        loader=PackageLoader("beiandesk.sandbox", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
     env.filters["cst"] = _cst
     env.filters["mask_mobile"] = mask_mobile
     env.filters["duration"] = window_text
@@ -66,8 +68,13 @@ async def verify_result(request: Request, sb: Sandbox, data: dict[str, Any]) -> 
         body = VerifyIn.model_validate(data)
         result = await run_in_threadpool(sb.service.verify, body.ref, body.mobile, body.code)
     except ValidationError:
-        return render(request, "verify.html", 422, form=form,
-                      error="请填写备案订单号、手机号码和 6 位验证码。")
+        return render(
+            request,
+            "verify.html",
+            422,
+            form=form,
+            error="请填写备案订单号、手机号码和 6 位验证码。",
+        )
     except SandboxError as exc:
         return render(request, "verify.html", exc.status, form=form, error=exc.message)
     return render(request, "verify.html", form=form, result=result)
@@ -82,9 +89,13 @@ def _index_context(sb: Sandbox) -> dict[str, Any]:
     for msg in inbox:
         mobiles = slots.get(msg["ref"], [])
         msg["slot"] = mobiles.index(msg["to"]) + 1 if msg["to"] in mobiles else None
-    return {"orders": views, "inbox": inbox,
-            "callbacks": svc.store.recent_callbacks(CALLBACKS_SHOWN),
-            "window_s": svc.timing.window_s, "delay_s": svc.timing.delay_s}
+    return {
+        "orders": views,
+        "inbox": inbox,
+        "callbacks": svc.store.recent_callbacks(CALLBACKS_SHOWN),
+        "window_s": svc.timing.window_s,
+        "delay_s": svc.timing.delay_s,
+    }
 
 
 def build_pages(sb: Sandbox) -> APIRouter:
@@ -96,8 +107,9 @@ def build_pages(sb: Sandbox) -> APIRouter:
         return render(request, "index.html", notice=notice, **ctx)
 
     @router.get("/miit/verify", response_class=HTMLResponse)
-    async def verify_page(request: Request, ref: str = "", mobile: str = "",
-                          n: int | None = None) -> HTMLResponse:
+    async def verify_page(
+        request: Request, ref: str = "", mobile: str = "", n: int | None = None
+    ) -> HTMLResponse:
         """``?ref=&mobile=`` prefill; ``?ref=&n=K`` prefills the order's K-th mobile, so the
         sandbox's own links never carry a phone number in a URL (and so in access logs)."""
         if ref and n and not mobile:

@@ -19,8 +19,10 @@ from beiandesk.sandbox.pages import base_path, render
 
 RDAP_MEDIA_TYPE = "application/rdap+json"
 _CONFORMANCE = ["rdap_level_0"]
-_NOTICE = {"title": "beiandesk 沙箱注册局",
-           "description": ["演示数据，仅供 beiandesk 沙箱使用，非真实注册信息。"]}
+_NOTICE = {
+    "title": "beiandesk 沙箱注册局",
+    "description": ["演示数据，仅供 beiandesk 沙箱使用，非真实注册信息。"],
+}
 
 
 def _vcard(fn: str, org: str | None = None) -> list[Any]:
@@ -48,15 +50,25 @@ def rdap_domain(name: str) -> dict[str, Any] | None:
             {"eventAction": "expiration", "eventDate": f"{facts['expires_at']}T00:00:00Z"},
         ],
         "entities": [
-            {"objectClassName": "entity", "handle": handle + "-REGISTRAR", "roles": ["registrar"],
-             "vcardArray": _vcard(facts["registrar"])},
-            {"objectClassName": "entity", "handle": handle + "-REGISTRANT",
-             "roles": ["registrant"], "vcardArray": _vcard(facts["holder"], facts["holder"])},
+            {
+                "objectClassName": "entity",
+                "handle": handle + "-REGISTRAR",
+                "roles": ["registrar"],
+                "vcardArray": _vcard(facts["registrar"]),
+            },
+            {
+                "objectClassName": "entity",
+                "handle": handle + "-REGISTRANT",
+                "roles": ["registrant"],
+                "vcardArray": _vcard(facts["holder"], facts["holder"]),
+            },
         ],
         "notices": [_NOTICE],
-        "beiandesk_facts": {"registrar_domestic": facts["registrar_domestic"],
-                            "real_name_verified": facts["real_name_verified"],
-                            "holder": facts["holder"]},
+        "beiandesk_facts": {
+            "registrar_domestic": facts["registrar_domestic"],
+            "real_name_verified": facts["real_name_verified"],
+            "holder": facts["holder"],
+        },
     }
 
 
@@ -69,8 +81,12 @@ def _sites() -> dict[str, dict[str, str]]:
     for subject in subjects:
         for site in subject["websites"]:
             for domain in site["domains"]:
-                out[domain] = {"name": str(site["name"]), "subject": str(subject["name"]),
-                               "filing_number": numbers[domain], "domain": domain}
+                out[domain] = {
+                    "name": str(site["name"]),
+                    "subject": str(subject["name"]),
+                    "filing_number": numbers[domain],
+                    "domain": domain,
+                }
     return out
 
 
@@ -91,8 +107,12 @@ def build_registry() -> APIRouter:
         """RDAP domain look-up for the demo domains; RFC 9083 error object otherwise."""
         body = rdap_domain(name.strip().lower().rstrip("."))
         if body is None:
-            body = {"rdapConformance": _CONFORMANCE, "errorCode": 404, "title": "Not Found",
-                    "description": [f"{name} 不在 beiandesk 沙箱注册局的演示数据中。"]}
+            body = {
+                "rdapConformance": _CONFORMANCE,
+                "errorCode": 404,
+                "title": "Not Found",
+                "description": [f"{name} 不在 beiandesk 沙箱注册局的演示数据中。"],
+            }
             return JSONResponse(body, status_code=404, media_type=RDAP_MEDIA_TYPE)
         return JSONResponse(body, media_type=RDAP_MEDIA_TYPE)
 

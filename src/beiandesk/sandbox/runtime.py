@@ -31,8 +31,14 @@ DELIVER_INTERVAL_S = 0.5
 
 
 class Sandbox:
-    def __init__(self, store: SandboxStore, service: SandboxService,
-                 deliverer: CallbackDeliverer, *, tick_interval_s: float = TICK_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        service: SandboxService,
+        deliverer: CallbackDeliverer,
+        *,
+        tick_interval_s: float = TICK_INTERVAL_S,
+    ) -> None:
         self.store = store
         self.service = service
         self.deliverer = deliverer
@@ -54,8 +60,7 @@ class Sandbox:
             self._stop.clear()
             self._threads = [
                 threading.Thread(target=self._tick_loop, name="sandbox-ticker", daemon=True),
-                threading.Thread(target=self._deliver_loop, name="sandbox-callbacks",
-                                 daemon=True),
+                threading.Thread(target=self._deliver_loop, name="sandbox-callbacks", daemon=True),
             ]
             for t in self._threads:
                 t.start()
@@ -96,8 +101,13 @@ class Sandbox:
             self._wake.wait(DELIVER_INTERVAL_S)
 
 
-def build_sandbox(settings: Settings, *, clock: ClockFn | Any | None = None,
-                  public_url: str | None = None, db_path: Path | None = None) -> Sandbox:
+def build_sandbox(
+    settings: Settings,
+    *,
+    clock: ClockFn | Any | None = None,
+    public_url: str | None = None,
+    db_path: Path | None = None,
+) -> Sandbox:
     """Wire a sandbox from settings: its file, SMS timing, clock, callback secret.
 
     ``public_url`` is where people reach the sandbox (its verify page link in the SMS);

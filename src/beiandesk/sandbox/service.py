@@ -63,14 +63,21 @@ def payload_hash(body: dict[str, Any]) -> str:
 def _new_code(previous: str | None) -> str:
     # A resend never repeats the previous code, so "the old code no longer works" is observable.
     while True:
-        code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         if code != previous:
             return code
 
 
 class SandboxService:
-    def __init__(self, store: SandboxStore, *, timing: SmsTiming, clock: ClockFn,
-                 public_url: str, on_callback: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: SandboxStore,
+        *,
+        timing: SmsTiming,
+        clock: ClockFn,
+        public_url: str,
+        on_callback: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
         self.timing = timing
         self.clock = clock
@@ -88,16 +95,24 @@ class SandboxService:
             existing = self.store.find_by_key(key)
             if existing is not None:
                 if existing.payload_hash != digest:
-                    raise SandboxError(409, "idempotency_key_reused",
-                                       "该幂等键已用于另一份不同的订单，请为新订单使用新的幂等键。")
+                    raise SandboxError(
+                        409,
+                        "idempotency_key_reused",
+                        "该幂等键已用于另一份不同的订单，请为新订单使用新的幂等键。",
+                    )
                 return self._advance(existing, now), False
             order = Order(
-                ref=self._new_ref(now), idempotency_key=key, payload_hash=digest,
-                province=str(body["province"]), order_type=str(body["order_type"]),
+                ref=self._new_ref(now),
+                idempotency_key=key,
+                payload_hash=digest,
+                province=str(body["province"]),
+                order_type=str(body["order_type"]),
                 filing_number=str(body["filing_number"]),
                 payload={k: body.get(k) for k in ("subject", "website", "principals")},
-                callback_url=body.get("callback_url") or None, state=OrderState.sms_pending,
-                created_at=now, updated_at=now,
+                callback_url=body.get("callback_url") or None,
+                state=OrderState.sms_pending,
+                created_at=now,
+                updated_at=now,
                 codes_due_at=now + timedelta(seconds=self.timing.delay_s),
             )
             self.store.insert_order(order)
@@ -111,19 +126,29 @@ class SandboxService:
         with self.store.transaction():
             order = self._load(ref, now)
             if phone not in order.mobiles():
-                raise SandboxError(422, "mobile_not_in_order",
-                                   "该手机号码不是此备案订单的负责人手机号码。", field="mobile")
+                raise SandboxError(
+                    422,
+                    "mobile_not_in_order",
+                    "该手机号码不是此备案订单的负责人手机号码。",
+                    field="mobile",
+                )
             entry = self.store.codes(order.ref, order.round).get(phone)
             matches = entry is not None and hmac.compare_digest(
-                code.strip().encode("utf-8"), entry["code"].encode("utf-8"))
+                code.strip().encode("utf-8"), entry["code"].encode("utf-8")
+            )
             if order.state != OrderState.sms_pending:
                 # Re-entering a code that already passed is harmless; anything else is refused.
-                done = (matches and entry is not None and bool(entry["verified_at"])
-                        and order.state != OrderState.returned)
+                done = (
+                    matches
+                    and entry is not None
+                    and bool(entry["verified_at"])
+                    and order.state != OrderState.returned
+                )
                 if done:
                     return self._result(order, True, "该手机号码已完成核验。")
-                return self._result(order, False, order.reason_message
-                                    or "该订单当前不在短信核验阶段。")
+                return self._result(
+                    order, False, order.reason_message or "该订单当前不在短信核验阶段。"
+                )
             if entry is None:
                 raise SandboxError(409, "sms_not_sent", "验证码尚未发送，请稍后再试。")
             if order.wrong_attempts >= MAX_WRONG_ATTEMPTS:
@@ -135,8 +160,13 @@ class SandboxService:
             order.updated_at = now
             self.store.save_order(order)
             left = order.attempts_left
-            return self._result(order, False, f"验证码错误，还可尝试 {left} 次。" if left else
-                                "验证码已连续错误 5 次，再次提交将使订单退回接入商。")
+            return self._result(
+                order,
+                False,
+                f"验证码错误，还可尝试 {left} 次。"
+                if left
+                else "验证码已连续错误 5 次，再次提交将使订单退回接入商。",
+            )
 
     def decide(self, ref: str, decision: str, reasons: list[str]) -> Order:
         """The 管局's decision; only on an order under review."""
@@ -145,12 +175,16 @@ class SandboxService:
         with self.store.transaction():
             order = self._load(ref, now)
             if order.state != OrderState.under_review:
-                raise SandboxError(409, "order_not_under_review",
-                                   f"订单当前状态为「{LABELS[order.state]}」，只有管局审核中的订单可以审核。",
-                                   state=str(order.state))
+                raise SandboxError(
+                    409,
+                    "order_not_under_review",
+                    f"订单当前状态为「{LABELS[order.state]}」，只有管局审核中的订单可以审核。",
+                    state=str(order.state),
+                )
             if decision == "reject" and not reasons:
-                raise SandboxError(422, "reasons_required", "驳回时请填写至少一条驳回原因。",
-                                   field="reasons")
+                raise SandboxError(
+                    422, "reasons_required", "驳回时请填写至少一条驳回原因。", field="reasons"
+                )
             order.reasons = reasons
             order.decided_at = now
             if decision == "approve":
@@ -167,9 +201,12 @@ class SandboxService:
             if idempotency_key and order.resend_key == idempotency_key:
                 return order  # a retried request that already took effect
             if order.state != OrderState.returned:
-                raise SandboxError(409, "order_not_returned",
-                                   f"订单当前状态为「{LABELS[order.state]}」，只有已退回的订单可以重新提交。",
-                                   state=str(order.state))
+                raise SandboxError(
+                    409,
+                    "order_not_returned",
+                    f"订单当前状态为「{LABELS[order.state]}」，只有已退回的订单可以重新提交。",
+                    state=str(order.state),
+                )
             order.round += 1
             order.wrong_attempts = 0
             order.sms_sent_at = order.sms_deadline = None
@@ -250,8 +287,9 @@ class SandboxService:
         self.store.save_order(order)
         return self._result(order, True, "核验成功，请等待其他负责人完成核验。")
 
-    def _change(self, order: Order, now: datetime, state: OrderState, event: str,
-                reason: str | None) -> None:
+    def _change(
+        self, order: Order, now: datetime, state: OrderState, event: str, reason: str | None
+    ) -> None:
         order.state, order.reason, order.updated_at = state, reason, now
         self.store.save_order(order)
         log.info("sandbox order %s → %s%s", order.ref, state, f" ({reason})" if reason else "")
@@ -260,16 +298,30 @@ class SandboxService:
     def _queue_callback(self, order: Order, event: str, now: datetime) -> None:
         if not order.callback_url:
             return
-        body = {"ref": order.ref, "state": str(order.state), "reason": order.reason,
-                "reasons": order.reasons, "event": event, "round": order.round, "at": iso(now),
-                "sms_deadline": iso(order.sms_deadline), "attempts_left": order.attempts_left}
+        body = {
+            "ref": order.ref,
+            "state": str(order.state),
+            "reason": order.reason,
+            "reasons": order.reasons,
+            "event": event,
+            "round": order.round,
+            "at": iso(now),
+            "sms_deadline": iso(order.sms_deadline),
+            "attempts_left": order.attempts_left,
+        }
         # Scheduled on the wall clock: delivery is transport, not the (injectable) order clock.
         self.store.enqueue_callback(order.ref, order.callback_url, body, datetime.now(UTC))
         self.on_callback()
 
     def _result(self, order: Order, ok: bool, message: str) -> dict[str, Any]:
-        return {"ok": ok, "attempts_left": order.attempts_left, "ref": order.ref,
-                "state": str(order.state), "reason": order.reason, "message": message}
+        return {
+            "ok": ok,
+            "attempts_left": order.attempts_left,
+            "ref": order.ref,
+            "state": str(order.state),
+            "reason": order.reason,
+            "message": message,
+        }
 
     def _new_ref(self, now: datetime) -> str:
         # SBX-<CST date>-<daily sequence>-<random tail>: readable like an authority number;
@@ -282,10 +334,14 @@ class SandboxService:
 
 def _check_principals(principals: list[dict[str, Any]]) -> None:
     if not principals:
-        raise SandboxError(422, "principal_required", "订单至少需要一位负责人。",
-                           field="principals")
+        raise SandboxError(
+            422, "principal_required", "订单至少需要一位负责人。", field="principals"
+        )
     for i, p in enumerate(principals):
         if not is_mobile(normalize_mobile(str(p.get("mobile") or ""))):
-            raise SandboxError(422, "mobile_invalid",
-                               "负责人手机号码格式不正确，应为 11 位中国大陆手机号码。",
-                               field=f"principals[{i}].mobile")
+            raise SandboxError(
+                422,
+                "mobile_invalid",
+                "负责人手机号码格式不正确，应为 11 位中国大陆手机号码。",
+                field=f"principals[{i}].mobile",
+            )

@@ -44,33 +44,73 @@ CREATE INDEX IF NOT EXISTS callbacks_due ON callbacks (delivered_at, given_up, n
 """
 
 _ORDER_COLUMNS = (
-    "ref", "idempotency_key", "payload_hash", "province", "order_type", "filing_number",
-    "payload", "callback_url", "state", "reason", "reasons", "round", "codes_due_at",
-    "sms_sent_at", "sms_deadline", "wrong_attempts", "resend_key", "decided_at",
-    "created_at", "updated_at",
+    "ref",
+    "idempotency_key",
+    "payload_hash",
+    "province",
+    "order_type",
+    "filing_number",
+    "payload",
+    "callback_url",
+    "state",
+    "reason",
+    "reasons",
+    "round",
+    "codes_due_at",
+    "sms_sent_at",
+    "sms_deadline",
+    "wrong_attempts",
+    "resend_key",
+    "decided_at",
+    "created_at",
+    "updated_at",
 )
 
 
 def _order_row(o: Order) -> tuple[Any, ...]:
     return (
-        o.ref, o.idempotency_key, o.payload_hash, o.province, o.order_type, o.filing_number,
-        json.dumps(o.payload, ensure_ascii=False), o.callback_url, str(o.state), o.reason,
-        json.dumps(o.reasons, ensure_ascii=False), o.round, iso(o.codes_due_at),
-        iso(o.sms_sent_at), iso(o.sms_deadline), o.wrong_attempts, o.resend_key,
-        iso(o.decided_at), iso(o.created_at), iso(o.updated_at),
+        o.ref,
+        o.idempotency_key,
+        o.payload_hash,
+        o.province,
+        o.order_type,
+        o.filing_number,
+        json.dumps(o.payload, ensure_ascii=False),
+        o.callback_url,
+        str(o.state),
+        o.reason,
+        json.dumps(o.reasons, ensure_ascii=False),
+        o.round,
+        iso(o.codes_due_at),
+        iso(o.sms_sent_at),
+        iso(o.sms_deadline),
+        o.wrong_attempts,
+        o.resend_key,
+        iso(o.decided_at),
+        iso(o.created_at),
+        iso(o.updated_at),
     )
 
 
 def _order(row: sqlite3.Row) -> Order:
     return Order(
-        ref=row["ref"], idempotency_key=row["idempotency_key"], payload_hash=row["payload_hash"],
-        province=row["province"], order_type=row["order_type"],
-        filing_number=row["filing_number"], payload=json.loads(row["payload"]),
-        callback_url=row["callback_url"], state=OrderState(row["state"]), reason=row["reason"],
-        reasons=json.loads(row["reasons"]), round=row["round"],
+        ref=row["ref"],
+        idempotency_key=row["idempotency_key"],
+        payload_hash=row["payload_hash"],
+        province=row["province"],
+        order_type=row["order_type"],
+        filing_number=row["filing_number"],
+        payload=json.loads(row["payload"]),
+        callback_url=row["callback_url"],
+        state=OrderState(row["state"]),
+        reason=row["reason"],
+        reasons=json.loads(row["reasons"]),
+        round=row["round"],
         codes_due_at=parse_iso(row["codes_due_at"]),  # type: ignore[arg-type]
-        sms_sent_at=parse_iso(row["sms_sent_at"]), sms_deadline=parse_iso(row["sms_deadline"]),
-        wrong_attempts=row["wrong_attempts"], resend_key=row["resend_key"],
+        sms_sent_at=parse_iso(row["sms_sent_at"]),
+        sms_deadline=parse_iso(row["sms_deadline"]),
+        wrong_attempts=row["wrong_attempts"],
+        resend_key=row["resend_key"],
         decided_at=parse_iso(row["decided_at"]),
         created_at=parse_iso(row["created_at"]),  # type: ignore[arg-type]
         updated_at=parse_iso(row["updated_at"]),  # type: ignore[arg-type]
@@ -89,8 +129,9 @@ class SandboxStore:
         # Opened on first use, not at construction: building the app touches no file.
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=10)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA busy_timeout=10000")
@@ -140,8 +181,9 @@ class SandboxStore:
     # -- orders ---------------------------------------------------------------------------
     def insert_order(self, order: Order) -> None:
         marks = ",".join("?" * len(_ORDER_COLUMNS))
-        self._x(f"INSERT INTO orders ({','.join(_ORDER_COLUMNS)}) VALUES ({marks})",
-                _order_row(order))
+        self._x(
+            f"INSERT INTO orders ({','.join(_ORDER_COLUMNS)}) VALUES ({marks})", _order_row(order)
+        )
 
     def save_order(self, order: Order) -> None:
         sets = ",".join(f"{c}=?" for c in _ORDER_COLUMNS[1:])
@@ -158,11 +200,14 @@ class SandboxStore:
 
     def list_orders(self, state: str | None = None, limit: int = 200) -> list[Order]:
         if state:
-            rows = self._q("SELECT * FROM orders WHERE state=? ORDER BY created_at DESC, ref DESC"
-                           " LIMIT ?", (state, limit))
+            rows = self._q(
+                "SELECT * FROM orders WHERE state=? ORDER BY created_at DESC, ref DESC LIMIT ?",
+                (state, limit),
+            )
         else:
-            rows = self._q("SELECT * FROM orders ORDER BY created_at DESC, ref DESC LIMIT ?",
-                           (limit,))
+            rows = self._q(
+                "SELECT * FROM orders ORDER BY created_at DESC, ref DESC LIMIT ?", (limit,)
+            )
         return [_order(r) for r in rows]
 
     def count_refs_with_prefix(self, prefix: str) -> int:
@@ -174,31 +219,50 @@ class SandboxStore:
         rows = self._q(
             "SELECT ref FROM orders WHERE state='sms_pending' AND ("
             "(sms_sent_at IS NULL AND codes_due_at<=?) OR (sms_deadline IS NOT NULL AND "
-            "sms_deadline<=?))", (t, t))
+            "sms_deadline<=?))",
+            (t, t),
+        )
         return [r["ref"] for r in rows]
 
     # -- codes and the phone inbox --------------------------------------------------------
     def insert_code(self, ref: str, round_: int, mobile: str, code: str, at: datetime) -> None:
-        self._x("INSERT INTO codes (ref, round, mobile, code, sent_at) VALUES (?,?,?,?,?)",
-                (ref, round_, mobile, code, iso(at)))
+        self._x(
+            "INSERT INTO codes (ref, round, mobile, code, sent_at) VALUES (?,?,?,?,?)",
+            (ref, round_, mobile, code, iso(at)),
+        )
 
     def codes(self, ref: str, round_: int) -> dict[str, dict[str, Any]]:
-        rows = self._q("SELECT mobile, code, sent_at, verified_at FROM codes WHERE ref=? AND "
-                       "round=?", (ref, round_))
-        return {r["mobile"]: {"code": r["code"], "sent_at": parse_iso(r["sent_at"]),
-                              "verified_at": parse_iso(r["verified_at"])} for r in rows}
+        rows = self._q(
+            "SELECT mobile, code, sent_at, verified_at FROM codes WHERE ref=? AND round=?",
+            (ref, round_),
+        )
+        return {
+            r["mobile"]: {
+                "code": r["code"],
+                "sent_at": parse_iso(r["sent_at"]),
+                "verified_at": parse_iso(r["verified_at"]),
+            }
+            for r in rows
+        }
 
     def mark_verified(self, ref: str, round_: int, mobile: str, at: datetime) -> None:
-        self._x("UPDATE codes SET verified_at=? WHERE ref=? AND round=? AND mobile=?",
-                (iso(at), ref, round_, mobile))
+        self._x(
+            "UPDATE codes SET verified_at=? WHERE ref=? AND round=? AND mobile=?",
+            (iso(at), ref, round_, mobile),
+        )
 
-    def insert_message(self, ref: str, round_: int, to: str, text: str, code: str,
-                       at: datetime) -> None:
-        self._x("INSERT INTO messages (ref, round, to_mobile, text, code, sent_at) "
-                "VALUES (?,?,?,?,?,?)", (ref, round_, to, text, code, iso(at)))
+    def insert_message(
+        self, ref: str, round_: int, to: str, text: str, code: str, at: datetime
+    ) -> None:
+        self._x(
+            "INSERT INTO messages (ref, round, to_mobile, text, code, sent_at) "
+            "VALUES (?,?,?,?,?,?)",
+            (ref, round_, to, text, code, iso(at)),
+        )
 
-    def messages(self, to: str | None = None, ref: str | None = None,
-                 limit: int = 1000) -> list[dict[str, Any]]:
+    def messages(
+        self, to: str | None = None, ref: str | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
         where, args = [], []
         if to:
             where.append("to_mobile=?")
@@ -208,16 +272,29 @@ class SandboxStore:
             args.append(ref)
         sql = "SELECT * FROM messages" + (" WHERE " + " AND ".join(where) if where else "")
         # The newest ``limit`` messages, returned oldest first like a phone's SMS log.
-        rows = self._q(f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) ORDER BY id",
-                       (*args, limit))
-        return [{"id": r["id"], "to": r["to_mobile"], "text": r["text"], "code": r["code"],
-                 "ref": r["ref"], "round": r["round"], "sent_at": r["sent_at"]} for r in rows]
+        rows = self._q(
+            f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) ORDER BY id", (*args, limit)
+        )
+        return [
+            {
+                "id": r["id"],
+                "to": r["to_mobile"],
+                "text": r["text"],
+                "code": r["code"],
+                "ref": r["ref"],
+                "round": r["round"],
+                "sent_at": r["sent_at"],
+            }
+            for r in rows
+        ]
 
     # -- callback outbox -------------------------------------------------------------------
     def enqueue_callback(self, ref: str, url: str, body: dict[str, Any], at: datetime) -> int:
-        return self._x("INSERT INTO callbacks (ref, url, body, created_at, next_attempt_at) "
-                       "VALUES (?,?,?,?,?)",
-                       (ref, url, json.dumps(body, ensure_ascii=False), iso(at), iso(at)))
+        return self._x(
+            "INSERT INTO callbacks (ref, url, body, created_at, next_attempt_at) "
+            "VALUES (?,?,?,?,?)",
+            (ref, url, json.dumps(body, ensure_ascii=False), iso(at), iso(at)),
+        )
 
     def due_callbacks(self, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
         # An order's callbacks go out in order: one waits while an earlier one is pending.
@@ -225,15 +302,26 @@ class SandboxStore:
             "SELECT * FROM callbacks c WHERE delivered_at IS NULL AND given_up=0 AND "
             "next_attempt_at<=? AND NOT EXISTS (SELECT 1 FROM callbacks e WHERE e.ref=c.ref AND "
             "e.id<c.id AND e.delivered_at IS NULL AND e.given_up=0) ORDER BY id LIMIT ?",
-            (iso(now), limit))
+            (iso(now), limit),
+        )
         return [dict(r) for r in rows]
 
-    def record_attempt(self, cid: int, *, status: int | None, error: str | None,
-                       delivered_at: datetime | None, next_at: datetime | None,
-                       give_up: bool) -> None:
-        self._x("UPDATE callbacks SET attempts=attempts+1, last_status=?, last_error=?, "
-                "delivered_at=?, next_attempt_at=COALESCE(?, next_attempt_at), given_up=? "
-                "WHERE id=?", (status, error, iso(delivered_at), iso(next_at), int(give_up), cid))
+    def record_attempt(
+        self,
+        cid: int,
+        *,
+        status: int | None,
+        error: str | None,
+        delivered_at: datetime | None,
+        next_at: datetime | None,
+        give_up: bool,
+    ) -> None:
+        self._x(
+            "UPDATE callbacks SET attempts=attempts+1, last_status=?, last_error=?, "
+            "delivered_at=?, next_attempt_at=COALESCE(?, next_attempt_at), given_up=? "
+            "WHERE id=?",
+            (status, error, iso(delivered_at), iso(next_at), int(give_up), cid),
+        )
 
     def recent_callbacks(self, limit: int = 20) -> list[dict[str, Any]]:
         rows = self._q("SELECT * FROM callbacks ORDER BY id DESC LIMIT ?", (limit,))

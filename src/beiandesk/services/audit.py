@@ -16,8 +16,15 @@ from beiandesk.services.deps import Deps
 CLI_ACTOR = "cli"
 
 
-def record(uow: Any, *, actor: str, action: str, target: str, detail: dict | str | None = None,
-           at: datetime | None = None) -> None:
+def record(
+    uow: Any,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    detail: dict | str | None = None,
+    at: datetime | None = None,
+) -> None:
     """Add one entry in ``uow``'s transaction (the caller commits). ``at`` defaults to now (UTC).
 
     ``detail`` is stored as JSON: a dict as is, a string as ``{"note": text}``. Never put
@@ -27,14 +34,23 @@ def record(uow: Any, *, actor: str, action: str, target: str, detail: dict | str
         at = datetime.now(UTC)
     if isinstance(detail, str):
         detail = {"note": detail}
-    uow.audit.add(at=at, actor=actor or CLI_ACTOR, action=action, target=target or "", detail=detail)
+    uow.audit.add(
+        at=at, actor=actor or CLI_ACTOR, action=action, target=target or "", detail=detail
+    )
 
 
-def list_entries(d: Deps, limit: int = 100, *, before_id: int | None = None,
-                 action: str | None = None, actor: str | None = None,
-                 target: str | None = None) -> list[dict[str, Any]]:
+def list_entries(
+    d: Deps,
+    limit: int = 100,
+    *,
+    before_id: int | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+    target: str | None = None,
+) -> list[dict[str, Any]]:
     """The newest entries first: ``[{id, at, actor, action, target, detail}]``."""
     limit = max(1, min(int(limit), 1000))
     with d.uow(readonly=True) as uow:
-        return uow.audit.list(limit=limit, before_id=before_id, action=action, actor=actor,
-                              target=target)
+        return uow.audit.list(
+            limit=limit, before_id=before_id, action=action, actor=actor, target=target
+        )

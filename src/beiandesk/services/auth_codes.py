@@ -34,9 +34,12 @@ def create(d: Deps, actor: Account, instance_id: str, domain: str | None) -> dic
     now = d.clock.now()
     with d.uow() as uow:
         server = _own_server(uow, actor, instance_id)
-        problems = check_code_creation(enterprise_verified=actor.enterprise_verified, server=server,
-                                       active_codes=uow.auth_codes.active_for_instance(instance_id),
-                                       today=china_today(now))
+        problems = check_code_creation(
+            enterprise_verified=actor.enterprise_verified,
+            server=server,
+            active_codes=uow.auth_codes.active_for_instance(instance_id),
+            today=china_today(now),
+        )
         errors = [p for p in problems if p.is_error]
         if errors:
             status = 403 if errors[0].code == "auth_code_requires_enterprise" else 422
@@ -44,8 +47,17 @@ def create(d: Deps, actor: Account, instance_id: str, domain: str | None) -> dic
         code = _new_code()
         code_id = uow.auth_codes.add(code, actor.id, instance_id, server.public_ip, domain, now)
         uow.commit()
-    return view({"id": code_id, "code": code, "instance_id": instance_id, "public_ip": server.public_ip,
-                 "domain": domain, "created_at": now, "revoked_at": None})
+    return view(
+        {
+            "id": code_id,
+            "code": code,
+            "instance_id": instance_id,
+            "public_ip": server.public_ip,
+            "domain": domain,
+            "created_at": now,
+            "revoked_at": None,
+        }
+    )
 
 
 def list_codes(d: Deps, actor: Account) -> list[dict[str, Any]]:
@@ -67,7 +79,13 @@ def revoke(d: Deps, actor: Account, code_id: int) -> dict[str, Any]:
 
 
 def view(c: dict[str, Any]) -> dict[str, Any]:
-    return {"id": c["id"], "code": c["code"], "instance_id": c["instance_id"], "public_ip": c["public_ip"],
-            "domain": c.get("domain"), "status": "revoked" if c.get("revoked_at") else "active",
-            "created_at": c["created_at"].isoformat(),
-            "revoked_at": c["revoked_at"].isoformat() if c.get("revoked_at") else None}
+    return {
+        "id": c["id"],
+        "code": c["code"],
+        "instance_id": c["instance_id"],
+        "public_ip": c["public_ip"],
+        "domain": c.get("domain"),
+        "status": "revoked" if c.get("revoked_at") else "active",
+        "created_at": c["created_at"].isoformat(),
+        "revoked_at": c["revoked_at"].isoformat() if c.get("revoked_at") else None,
+    }

@@ -38,12 +38,21 @@ def handover_payload(uow: Any, order: ChangeOrder) -> dict[str, Any]:
         "order_type": "website_change",
         "province": subject.province,
         "filing_number": website.filing_number,
-        "subject": {"kind": str(subject.kind), "name": subject.name, "filing_number": subject.filing_number},
-        "website": {"name": order.proposed.name, "domains": list(order.proposed.domains),
-                    "home_url": order.proposed.home_url,
-                    "content_categories": list(order.proposed.content_categories)},
+        "subject": {
+            "kind": str(subject.kind),
+            "name": subject.name,
+            "filing_number": subject.filing_number,
+        },
+        "website": {
+            "name": order.proposed.name,
+            "domains": list(order.proposed.domains),
+            "home_url": order.proposed.home_url,
+            "content_categories": list(order.proposed.content_categories),
+        },
         # Who verifies in a website change: each distinct website principal, once (research §(b) 21).
-        "principals": [{"role": "website", "name": p.name, "id_number": p.id_number, "mobile": p.mobile}],
+        "principals": [
+            {"role": "website", "name": p.name, "id_number": p.id_number, "mobile": p.mobile}
+        ],
     }
 
 
@@ -76,8 +85,14 @@ def handover(d: Deps, change_id: int, attempt: int) -> None:
         log.info("change %s handed to the authority as %s", change_id, ref)
 
 
-def record_accepted(d: Deps, change_id: int, ref: str, sms_deadline: datetime | None,
-                    states: set[ChangeState], actor: str = "system") -> ChangeOrder | None:
+def record_accepted(
+    d: Deps,
+    change_id: int,
+    ref: str,
+    sms_deadline: datetime | None,
+    states: set[ChangeState],
+    actor: str = "system",
+) -> ChangeOrder | None:
     """The authority holds the order as ``ref``: the SMS window starts (gateway and desk alike).
 
     None when the order is no longer in one of ``states`` (withdrawn, or already handed over)."""
@@ -106,7 +121,9 @@ def resend(d: Deps, change_id: int, attempt: int, key: str) -> None:
     except Exception as exc:  # noqa: BLE001
         _note_failure(d, change_id, attempt, exc)
         raise Retry(str(exc)) from exc
-    record_accepted(d, change_id, order.authority_ref or "", _deadline(status), {S.authority_returned})
+    record_accepted(
+        d, change_id, order.authority_ref or "", _deadline(status), {S.authority_returned}
+    )
 
 
 def _safe_status(d: Deps, ref: str) -> dict[str, Any]:
@@ -131,14 +148,25 @@ def _note_failure(d: Deps, change_id: int, attempt: int, exc: Exception) -> None
         if order is None:
             return
         detail = scrub(str(exc))[:160] or type(exc).__name__
-        rules.event(order, "authority_retry", "system",
-                    f"提交管局暂时失败（第 {attempt} 次），系统将自动重试：{detail}", now)
+        rules.event(
+            order,
+            "authority_retry",
+            "system",
+            f"提交管局暂时失败（第 {attempt} 次），系统将自动重试：{detail}",
+            now,
+        )
         uow.changes.save(order)
         uow.commit()
 
 
-def apply_status(d: Deps, ref: str, state: str, reason: str | None, reasons: list[str],
-                 sms_deadline: str | None = None) -> bool:
+def apply_status(
+    d: Deps,
+    ref: str,
+    state: str,
+    reason: str | None,
+    reasons: list[str],
+    sms_deadline: str | None = None,
+) -> bool:
     """Map an authority state onto the order with that ``ref``; True when something changed."""
     with d.uow() as uow:
         order = uow.changes.by_authority_ref(ref)
@@ -147,8 +175,9 @@ def apply_status(d: Deps, ref: str, state: str, reason: str | None, reasons: lis
         return _apply(d, uow, order, state, reason, reasons, sms_deadline, "authority")
 
 
-def apply_to_change(d: Deps, change_id: int, state: str, reason: str | None, reasons: list[str],
-                    actor: str) -> ChangeOrder | None:
+def apply_to_change(
+    d: Deps, change_id: int, state: str, reason: str | None, reasons: list[str], actor: str
+) -> ChangeOrder | None:
     """The authority desk: what staff read in the authority's system, applied by change id.
 
     The same mapping, timeline, website update and notifications as a gateway's status; the
@@ -162,11 +191,21 @@ def apply_to_change(d: Deps, change_id: int, state: str, reason: str | None, rea
         return order
 
 
-def _apply(d: Deps, uow: Any, order: ChangeOrder, state: str, reason: str | None, reasons: list[str],
-           sms_deadline: str | None, actor: str) -> bool:
+def _apply(
+    d: Deps,
+    uow: Any,
+    order: ChangeOrder,
+    state: str,
+    reason: str | None,
+    reasons: list[str],
+    sms_deadline: str | None,
+    actor: str,
+) -> bool:
     """Apply one authority state to a loaded order in ``uow``; commits when something changed."""
     now = d.clock.now()
-    learned_deadline = bool(sms_deadline and order.state == S.authority_sms and order.sms_deadline is None)
+    learned_deadline = bool(
+        sms_deadline and order.state == S.authority_sms and order.sms_deadline is None
+    )
     if learned_deadline:
         order.sms_deadline = _deadline({"sms_deadline": sms_deadline})
         order.version += 1
@@ -178,11 +217,20 @@ def _apply(d: Deps, uow: Any, order: ChangeOrder, state: str, reason: str | None
         uow.websites.replace(website, rules.apply_approval(website, order), order.id, now)
     uow.changes.save(order)
     if moved:
-        kind = {S.approved: "approved", S.authority_rejected: "authority_rejected",
-                S.authority_returned: "authority_returned"}.get(order.state)
+        kind = {
+            S.approved: "approved",
+            S.authority_rejected: "authority_rejected",
+            S.authority_returned: "authority_returned",
+        }.get(order.state)
         if kind:
-            notify.order_event(d, uow, order, kind, now,
-                               reason_text=rules.AUTHORITY_REASONS.get(reason or "", "管局退回").split("，")[0])
+            notify.order_event(
+                d,
+                uow,
+                order,
+                kind,
+                now,
+                reason_text=rules.AUTHORITY_REASONS.get(reason or "", "管局退回").split("，")[0],
+            )
     uow.commit()
     return moved
 
@@ -200,9 +248,19 @@ def callback(d: Deps, body: bytes, timestamp: str | None, signature: str | None)
     try:
         status = d.gateway.status(ref)
     except Exception:  # noqa: BLE001 - polling will catch up
-        status = {"state": state, "reason": data.get("reason"), "reasons": data.get("reasons") or []}
-    return apply_status(d, ref, status.get("state", state), status.get("reason"),
-                        list(status.get("reasons") or []), status.get("sms_deadline"))
+        status = {
+            "state": state,
+            "reason": data.get("reason"),
+            "reasons": data.get("reasons") or [],
+        }
+    return apply_status(
+        d,
+        ref,
+        status.get("state", state),
+        status.get("reason"),
+        list(status.get("reasons") or []),
+        status.get("sms_deadline"),
+    )
 
 
 def poll(d: Deps) -> int:
@@ -216,6 +274,12 @@ def poll(d: Deps) -> int:
         except Exception as exc:  # noqa: BLE001 - try again next round
             log.warning("polling %s failed: %s", order.authority_ref, type(exc).__name__)
             continue
-        moved += apply_status(d, order.authority_ref or "", status.get("state", ""), status.get("reason"),
-                              list(status.get("reasons") or []), status.get("sms_deadline"))
+        moved += apply_status(
+            d,
+            order.authority_ref or "",
+            status.get("state", ""),
+            status.get("reason"),
+            list(status.get("reasons") or []),
+            status.get("sms_deadline"),
+        )
     return moved

@@ -32,7 +32,11 @@ def open_change(d: Deps, actor: Account, website_id: int) -> ChangeOrder:
     with d.uow() as uow:
         website = uow.websites.get(website_id)
         subject = uow.subjects.get(website.subject_id) if website else None
-        if website is None or subject is None or (not actor.is_staff and subject.account_id != actor.id):
+        if (
+            website is None
+            or subject is None
+            or (not actor.is_staff and subject.account_id != actor.id)
+        ):
             raise NotFound("网站")
         order = rules.open_change(actor, subject, website, uow.changes.has_open(website_id), now)
         uow.changes.save(order)
@@ -45,13 +49,19 @@ def get_change(d: Deps, actor: Account, change_id: int) -> ChangeOrder:
         return load_visible(uow, actor, change_id)
 
 
-def list_changes(d: Deps, actor: Account, state: str | None = None, limit: int = 200,
-                 offset: int = 0) -> list[ChangeOrder]:
+def list_changes(
+    d: Deps, actor: Account, state: str | None = None, limit: int = 200, offset: int = 0
+) -> list[ChangeOrder]:
     from beiandesk.domain.states import ChangeState
+
     states = {ChangeState(state)} if state else None
     with d.uow(readonly=True) as uow:
-        return uow.changes.list(account_id=None if actor.is_staff else actor.id, states=states,
-                                limit=limit, offset=offset)
+        return uow.changes.list(
+            account_id=None if actor.is_staff else actor.id,
+            states=states,
+            limit=limit,
+            offset=offset,
+        )
 
 
 def unmask(patch: dict[str, Any], base: WebsiteInfo) -> dict[str, Any]:
@@ -79,8 +89,9 @@ def edit_problems(subject: Subject, current: WebsiteInfo, proposed: WebsiteInfo)
     return problems
 
 
-def update_change(d: Deps, actor: Account, change_id: int, patch: dict[str, Any],
-                  if_match: int | str | None) -> ChangeOrder:
+def update_change(
+    d: Deps, actor: Account, change_id: int, patch: dict[str, Any], if_match: int | str | None
+) -> ChangeOrder:
     """Save a partial ``proposed``. ``if_match`` is the version the client edited (``*``: any);
     without one the save is refused (428 ``precondition_required``), so two people editing the
     same order can never overwrite each other unknowingly. A save that changes nothing keeps
@@ -92,9 +103,11 @@ def update_change(d: Deps, actor: Account, change_id: int, patch: dict[str, Any]
     with d.uow() as uow:
         order = load_own(uow, actor, change_id)  # someone else's order is 404/403 first, as everywhere
         if if_match is None:
-            raise DomainError("precondition_required",
-                              "保存时须带上所编辑的版本（If-Match 请求头，取自上次读取时的 ETag），以免覆盖他人的修改。",
-                              status=428)
+            raise DomainError(
+                "precondition_required",
+                "保存时须带上所编辑的版本（If-Match 请求头，取自上次读取时的 ETag），以免覆盖他人的修改。",
+                status=428,
+            )
         if if_match != ANY_VERSION and if_match != order.version:
             raise VersionConflict(order.version)
         rules.ensure_editable(order)
@@ -103,8 +116,9 @@ def update_change(d: Deps, actor: Account, change_id: int, patch: dict[str, Any]
         except (ValueError, TypeError) as exc:
             raise DomainError("invalid_request", f"网站信息格式不正确：{exc}") from exc
         subject = uow.subjects.get(order.subject_id)
-        if rules.apply_edit(order, proposed, edit_problems(subject, order.current, proposed),
-                            actor.username, now):
+        if rules.apply_edit(
+            order, proposed, edit_problems(subject, order.current, proposed), actor.username, now
+        ):
             uow.changes.save(order)
             uow.commit()
     return order
@@ -119,7 +133,9 @@ def events(d: Deps, actor: Account, change_id: int) -> list[Event]:
     return timeline.readable(stored, staff=actor.is_staff)
 
 
-def submit(d: Deps, actor: Account, change_id: int, accept_terms: bool, accept_privacy: bool) -> ChangeOrder:
+def submit(
+    d: Deps, actor: Account, change_id: int, accept_terms: bool, accept_privacy: bool
+) -> ChangeOrder:
     with d.uow(readonly=True) as uow:
         order = load_own(uow, actor, change_id)
         rules.ensure_editable(order)
@@ -133,7 +149,15 @@ def submit(d: Deps, actor: Account, change_id: int, accept_terms: bool, accept_p
         if order.version != checked_version:
             raise VersionConflict(order.version)
         resubmission = order.submitted_at is not None
-        rules.submit(order, accept_terms, accept_privacy, d.settings.terms_version, errors, actor.username, now)
+        rules.submit(
+            order,
+            accept_terms,
+            accept_privacy,
+            d.settings.terms_version,
+            errors,
+            actor.username,
+            now,
+        )
         uow.changes.save(order)
         notify.order_event(d, uow, order, "resubmitted" if resubmission else "received", now)
         uow.commit()

@@ -87,5 +87,9 @@ def view(c: rules.Claim | None, now: datetime) -> dict[str, Any]:
     live = rules.holder(c, now)
     if live is None:
         return {"claimed_by": None}
-    return {"change_id": live.change_id, "claimed_by": live.username, "claimed_at": live.claimed_at.isoformat(),
-            "stale_at": (live.active_at + rules.STALE_AFTER).isoformat()}
+    return {
+        "change_id": live.change_id,
+        "claimed_by": live.username,
+        "claimed_at": live.claimed_at.isoformat(),
+        "stale_at": (live.active_at + rules.STALE_AFTER).isoformat(),
+    }

@@ -27,7 +27,15 @@ from beiandesk.domain.outbox_states import PermanentFailure as Permanent
 from beiandesk.domain.outbox_states import TransientFailure as Transient
 from beiandesk.services.deps import Deps
 
-__all__ = ["CHANNEL_MODULES", "Channel", "Permanent", "Transient", "channel", "message_id", "register"]
+__all__ = [
+    "CHANNEL_MODULES",
+    "Channel",
+    "Permanent",
+    "Transient",
+    "channel",
+    "message_id",
+    "register",
+]
 
 #: Modules that register further channels when imported (e.g. webhooks).
 CHANNEL_MODULES: tuple[str, ...] = ("beiandesk.services.webhooks",)
@@ -73,7 +81,9 @@ def _keeps(port: Any) -> bool:
 
 def _send_email(d: Deps, item: Any) -> dict[str, Any] | None:
     p = item.payload
-    return d.mailer.send(p["to"], p["subject"], p["text"], p.get("html"), message_id=message_id(d, item.id))
+    return d.mailer.send(
+        p["to"], p["subject"], p["text"], p.get("html"), message_id=message_id(d, item.id)
+    )
 
 
 def _send_sms(d: Deps, item: Any) -> dict[str, Any] | None:
@@ -85,15 +95,19 @@ def _send_sms(d: Deps, item: Any) -> dict[str, Any] | None:
 
 def _gateway_submit(d: Deps, item: Any) -> None:
     from beiandesk.services import authority
+
     authority.handover(d, item.payload["change_id"], item.attempts)
 
 
 def _gateway_resend(d: Deps, item: Any) -> None:
     from beiandesk.services import authority
+
     authority.resend(d, item.payload["change_id"], item.attempts, f"beiandesk-resend-{item.id}")
 
 
 register("email", Channel(send=_send_email, keeps_only=lambda d: _keeps(d.mailer)))
-register("sms", Channel(send=_send_sms, keeps_only=lambda d: _keeps(d.sms), on_dead_claim="uncertain"))
+register(
+    "sms", Channel(send=_send_sms, keeps_only=lambda d: _keeps(d.sms), on_dead_claim="uncertain")
+)
 register("gateway_submit", Channel(send=_gateway_submit, max_attempts=None))
 register("gateway_resend", Channel(send=_gateway_resend, max_attempts=None))

@@ -32,7 +32,10 @@ STAGES: tuple[tuple[str, str], ...] = (
     (str(S.authority_returned), LABELS[S.authority_returned]),
 )
 #: Reasons the authority returns an order for (api.md): anything else is kept as typed.
-RETURN_REASONS = {"sms_failed": "短信核验码输错次数过多", "sms_timeout": "未在 24 小时内完成短信核验"}
+RETURN_REASONS = {
+    "sms_failed": "短信核验码输错次数过多",
+    "sms_timeout": "未在 24 小时内完成短信核验",
+}
 MAX_REF, MAX_REASON = 64, 500
 
 
@@ -49,9 +52,15 @@ def orders(d: Deps, actor: Account, limit: int = 1000) -> list[ChangeOrder]:
     auth.require_staff(actor)
     with d.uow(readonly=True) as uow:
         passed = uow.changes.list(states={S.provider_review}, limit=limit)
-        held = uow.changes.list(states={S.authority_sms, S.authority_review, S.authority_returned},
-                                order_by_due=True, limit=limit)
-    waiting = sorted((o for o in passed if o.review_passed_at is not None), key=lambda o: (o.review_passed_at, o.id))
+        held = uow.changes.list(
+            states={S.authority_sms, S.authority_review, S.authority_returned},
+            order_by_due=True,
+            limit=limit,
+        )
+    waiting = sorted(
+        (o for o in passed if o.review_passed_at is not None),
+        key=lambda o: (o.review_passed_at, o.id),
+    )
     return waiting + held
 
 
@@ -65,8 +74,9 @@ def _require_staff_and_order(d: Deps, actor: Account, change_id: int) -> ChangeO
 
 
 def _refuse(order: ChangeOrder, action: str) -> InvalidTransition:
-    return InvalidTransition("invalid_transition",
-                             f"变更单当前状态为「{LABELS[order.state]}」，不能{action}。")
+    return InvalidTransition(
+        "invalid_transition", f"变更单当前状态为「{LABELS[order.state]}」，不能{action}。"
+    )
 
 
 def submitted(d: Deps, actor: Account, change_id: int, ref: str) -> ChangeOrder:
@@ -78,15 +88,28 @@ def submitted(d: Deps, actor: Account, change_id: int, ref: str) -> ChangeOrder:
     if stage(order) not in ("waiting", str(S.authority_returned)):
         raise _refuse(order, "登记为已提交管局")
     now = d.clock.now()
-    done = authority.record_accepted(d, change_id, ref, now + rules.SMS_WINDOW,
-                                     {S.provider_review, S.authority_returned}, actor=actor.username)
+    done = authority.record_accepted(
+        d,
+        change_id,
+        ref,
+        now + rules.SMS_WINDOW,
+        {S.provider_review, S.authority_returned},
+        actor=actor.username,
+    )
     if done is None:  # moved meanwhile
         raise _refuse(_require_staff_and_order(d, actor, change_id), "登记为已提交管局")
     return done
 
 
-def _apply(d: Deps, actor: Account, change_id: int, state: str, action: str, reason: str | None = None,
-           reasons: list[str] | None = None) -> ChangeOrder:
+def _apply(
+    d: Deps,
+    actor: Account,
+    change_id: int,
+    state: str,
+    action: str,
+    reason: str | None = None,
+    reasons: list[str] | None = None,
+) -> ChangeOrder:
     before = _require_staff_and_order(d, actor, change_id)
     after = authority.apply_to_change(d, change_id, state, reason, reasons or [], actor.username)
     if after is None:
@@ -109,14 +132,18 @@ def returned(d: Deps, actor: Account, change_id: int, reason: str) -> ChangeOrde
     return _apply(d, actor, change_id, "returned", "登记为管局退回", reason=reason)
 
 
-def decision(d: Deps, actor: Account, change_id: int, decision: str, reasons: list[str]) -> ChangeOrder:
+def decision(
+    d: Deps, actor: Account, change_id: int, decision: str, reasons: list[str]
+) -> ChangeOrder:
     """管局通过 / 管局驳回 (with the authority's reasons)."""
     reasons = [r.strip()[:MAX_REASON] for r in reasons or [] if r and r.strip()][:20]
     if decision == "approve":
         return _apply(d, actor, change_id, "approved", "登记为管局通过")
     if decision == "reject":  # without reasons the applicant reads 管局审核未通过 (domain default)
         return _apply(d, actor, change_id, "rejected", "登记为管局驳回", reasons=reasons)
-    raise DomainError("invalid_request", "decision 只能是 approve（管局通过）或 reject（管局驳回）。")
+    raise DomainError(
+        "invalid_request", "decision 只能是 approve（管局通过）或 reject（管局驳回）。"
+    )
 
 
 def remind_expired(d: Deps) -> int:
@@ -137,13 +164,24 @@ def remind_expired(d: Deps) -> int:
         with d.uow() as uow:
             fresh = uow.changes.get(order.id, for_update=True)
             events = uow.changes.events(order.id)
-            since = max((e.at for e in events if e.kind == "authority_submitted"), default=fresh.created_at)
-            if fresh.state != S.authority_sms or any(e.kind == "desk_sms_expired" and e.at >= since for e in events):
+            since = max(
+                (e.at for e in events if e.kind == "authority_submitted"), default=fresh.created_at
+            )
+            if fresh.state != S.authority_sms or any(
+                e.kind == "desk_sms_expired" and e.at >= since for e in events
+            ):
                 continue
-            rules.event(fresh, "desk_sms_expired", "system",
-                        "短信核验期限已过：请在管局系统查看该订单，并在管局工作台登记结果（通常为退回）", now)
+            rules.event(
+                fresh,
+                "desk_sms_expired",
+                "system",
+                "短信核验期限已过：请在管局系统查看该订单，并在管局工作台登记结果（通常为退回）",
+                now,
+            )
             uow.changes.save(fresh)
-            notify.reviewer_reminder(d, uow, fresh, f"变更单 #{fresh.id} 的短信核验期限已过，请在管局工作台登记结果", now)
+            notify.reviewer_reminder(
+                d, uow, fresh, f"变更单 #{fresh.id} 的短信核验期限已过，请在管局工作台登记结果", now
+            )
             uow.commit()
             sent += 1
     return sent
@@ -151,11 +189,20 @@ def remind_expired(d: Deps) -> int:
 
 # -- what staff type into the authority's system ---------------------------------------------
 EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("change_id", "变更单"), ("review_passed_at", "初审通过时间"), ("province", "省份"),
-    ("subject_kind", "主体性质"), ("subject_name", "主体名称"), ("subject_filing_number", "主体备案号"),
-    ("website_filing_number", "网站备案号"), ("website_name", "网站名称"), ("domains", "域名"),
-    ("home_url", "首页地址"), ("content_categories", "内容类别"), ("principal_name", "网站负责人"),
-    ("principal_id_number", "负责人证件号码"), ("principal_mobile", "负责人手机号"),
+    ("change_id", "变更单"),
+    ("review_passed_at", "初审通过时间"),
+    ("province", "省份"),
+    ("subject_kind", "主体性质"),
+    ("subject_name", "主体名称"),
+    ("subject_filing_number", "主体备案号"),
+    ("website_filing_number", "网站备案号"),
+    ("website_name", "网站名称"),
+    ("domains", "域名"),
+    ("home_url", "首页地址"),
+    ("content_categories", "内容类别"),
+    ("principal_name", "网站负责人"),
+    ("principal_id_number", "负责人证件号码"),
+    ("principal_mobile", "负责人手机号"),
 )
 
 
@@ -171,26 +218,49 @@ def handover_rows(d: Deps, actor: Account, unmasked: bool = False) -> list[dict[
         for order in waiting:
             if unmasked:
                 fresh = uow.changes.get(order.id, for_update=True)
-                rules.event(fresh, "contact_viewed", actor.username,
-                            "管理员导出了待提交管局清单（含完整证件号码和手机号）", now)
+                rules.event(
+                    fresh,
+                    "contact_viewed",
+                    actor.username,
+                    "管理员导出了待提交管局清单（含完整证件号码和手机号）",
+                    now,
+                )
                 uow.changes.save(fresh)
             p = authority.handover_payload(uow, order)
             principal = p["principals"][0]
-            rows.append({
-                "change_id": str(order.id), "review_passed_at": _cst(order.review_passed_at),
-                "province": p["province"], "subject_kind": {"personal": "个人", "enterprise": "企业"}.get(
-                    p["subject"]["kind"], p["subject"]["kind"]),
-                "subject_name": p["subject"]["name"], "subject_filing_number": p["subject"]["filing_number"] or "",
-                "website_filing_number": p["filing_number"] or "", "website_name": p["website"]["name"],
-                "domains": "；".join(p["website"]["domains"]), "home_url": p["website"]["home_url"] or "",
-                "content_categories": "；".join(p["website"]["content_categories"]),
-                "principal_name": principal["name"],
-                "principal_id_number": principal["id_number"] if unmasked else mask_id_number(principal["id_number"] or ""),
-                "principal_mobile": principal["mobile"] if unmasked else mask_mobile(principal["mobile"] or ""),
-            })
+            rows.append(
+                {
+                    "change_id": str(order.id),
+                    "review_passed_at": _cst(order.review_passed_at),
+                    "province": p["province"],
+                    "subject_kind": {"personal": "个人", "enterprise": "企业"}.get(
+                        p["subject"]["kind"], p["subject"]["kind"]
+                    ),
+                    "subject_name": p["subject"]["name"],
+                    "subject_filing_number": p["subject"]["filing_number"] or "",
+                    "website_filing_number": p["filing_number"] or "",
+                    "website_name": p["website"]["name"],
+                    "domains": "；".join(p["website"]["domains"]),
+                    "home_url": p["website"]["home_url"] or "",
+                    "content_categories": "；".join(p["website"]["content_categories"]),
+                    "principal_name": principal["name"],
+                    "principal_id_number": principal["id_number"]
+                    if unmasked
+                    else mask_id_number(principal["id_number"] or ""),
+                    "principal_mobile": principal["mobile"]
+                    if unmasked
+                    else mask_mobile(principal["mobile"] or ""),
+                }
+            )
         if unmasked:
-            audit.record(uow, actor=actor.username, action="desk.export_unmasked", target="authority-desk",
-                         detail={"orders": [o.id for o in waiting]}, at=now)
+            audit.record(
+                uow,
+                actor=actor.username,
+                action="desk.export_unmasked",
+                target="authority-desk",
+                detail={"orders": [o.id for o in waiting]},
+                at=now,
+            )
             uow.commit()
     return rows
 
@@ -214,12 +284,16 @@ def _cst(at: datetime | None) -> str:
     if at is None:
         return ""
     from datetime import timedelta, timezone
+
     return at.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
 
 
 def view(order: ChangeOrder, now: datetime) -> dict[str, Any]:
     """Desk facts of one order (beside the change view)."""
     left = (order.sms_deadline - now).total_seconds() if order.sms_deadline else None
-    return {"stage": stage(order), "sms_deadline": order.sms_deadline.isoformat() if order.sms_deadline else None,
-            "sms_seconds_left": int(left) if left is not None else None,
-            "sms_overdue": left is not None and left <= 0 and order.state == S.authority_sms}
+    return {
+        "stage": stage(order),
+        "sms_deadline": order.sms_deadline.isoformat() if order.sms_deadline else None,
+        "sms_seconds_left": int(left) if left is not None else None,
+        "sms_overdue": left is not None and left <= 0 and order.state == S.authority_sms,
+    }

@@ -27,9 +27,15 @@ def _date(value: str | None) -> date | None:
 
 
 def as_resource(facts: InstanceFacts) -> Resource:
-    return Resource(kind=facts.kind, region=facts.region, public_ip=facts.public_ip, billing=facts.billing,
-                    purchased_at=_date(facts.purchased_at), expires_at=_date(facts.expires_at),
-                    instance_id=facts.instance_id)
+    return Resource(
+        kind=facts.kind,
+        region=facts.region,
+        public_ip=facts.public_ip,
+        billing=facts.billing,
+        purchased_at=_date(facts.purchased_at),
+        expires_at=_date(facts.expires_at),
+        instance_id=facts.instance_id,
+    )
 
 
 def reconcile(d: Deps, resource: Resource | None) -> tuple[Resource | None, list[Problem]]:
@@ -39,7 +45,11 @@ def reconcile(d: Deps, resource: Resource | None) -> tuple[Resource | None, list
         return resource, []
     by, key = asked
     try:
-        facts = d.inventory.by_instance_id(key) if by == "instance_id" else d.inventory.by_public_ip(key)
+        facts = (
+            d.inventory.by_instance_id(key)
+            if by == "instance_id"
+            else d.inventory.by_public_ip(key)
+        )
     except InventoryUnavailable as exc:
         log.warning("resource inventory unavailable: %s", exc)
         return rules.reconcile(resource, None, asked, unavailable=True)

@@ -34,7 +34,9 @@ STARTED_AT = None
 
 
 def backoff(attempt: int) -> timedelta:
-    return timedelta(seconds=min(BACKOFF_CAP_S, BACKOFF_BASE_S * BACKOFF_FACTOR ** max(0, attempt - 1)))
+    return timedelta(
+        seconds=min(BACKOFF_CAP_S, BACKOFF_BASE_S * BACKOFF_FACTOR ** max(0, attempt - 1))
+    )
 
 
 def _record(d: Deps, item_id: int, worker: str, mark: str, *args: object) -> None:
@@ -44,7 +46,9 @@ def _record(d: Deps, item_id: int, worker: str, mark: str, *args: object) -> Non
         if not ok and uow.outbox.reopen_uncertain(item_id, worker):
             ok = getattr(uow.outbox, mark)(item_id, *args, worker=worker)
         if not ok:
-            log.warning("outbox %s: outcome %s not recorded (the row was taken over)", item_id, mark)
+            log.warning(
+                "outbox %s: outcome %s not recorded (the row was taken over)", item_id, mark
+            )
         uow.commit()
 
 
@@ -72,17 +76,43 @@ def deliver(d: Deps, item_id: int, worker: str | None = None) -> str:
         log.warning("outbox %s (%s) failed for good: %s", item_id, item.kind, exc.reason)
         return "failed"
     except Exception as exc:  # noqa: BLE001 - any other failure is transient: retried or recorded, never lost
-        reason = exc.reason if isinstance(exc, delivery.Transient) else f"{type(exc).__name__}: {exc}"
+        reason = (
+            exc.reason if isinstance(exc, delivery.Transient) else f"{type(exc).__name__}: {exc}"
+        )
         answer = exc.answer if isinstance(exc, delivery.Transient) else None
         if ch.max_attempts is not None and item.attempts >= ch.max_attempts:
-            _record(d, item_id, worker, "mark_failed", f"已重试 {item.attempts} 次仍失败：{reason}", d.clock.now(), answer)
+            _record(
+                d,
+                item_id,
+                worker,
+                "mark_failed",
+                f"已重试 {item.attempts} 次仍失败：{reason}",
+                d.clock.now(),
+                answer,
+            )
             status = "failed"
         else:
-            _record(d, item_id, worker, "mark_retry", reason, d.clock.now() + backoff(item.attempts), answer)
+            _record(
+                d,
+                item_id,
+                worker,
+                "mark_retry",
+                reason,
+                d.clock.now() + backoff(item.attempts),
+                answer,
+            )
             status = "pending"
-        log.warning("outbox %s (%s) attempt %s failed: %s", item_id, item.kind, item.attempts, type(exc).__name__)
+        log.warning(
+            "outbox %s (%s) attempt %s failed: %s",
+            item_id,
+            item.kind,
+            item.attempts,
+            type(exc).__name__,
+        )
         return status
-    _record(d, item_id, worker, "mark_sent", d.clock.now(), answer if isinstance(answer, dict) else None)
+    _record(
+        d, item_id, worker, "mark_sent", d.clock.now(), answer if isinstance(answer, dict) else None
+    )
     return "sent"
 
 
@@ -135,13 +165,18 @@ def reclaim(d: Deps, *, at_start: bool = False) -> dict[str, int]:
         if c.claimed_by == WORKER_ID:
             continue
         last = c.beat_at or c.claimed_at
-        dead = last is None or last < now - DEAD_AFTER or (at_start and _dead_at_start(c.claimed_by))
+        dead = (
+            last is None or last < now - DEAD_AFTER or (at_start and _dead_at_start(c.claimed_by))
+        )
         if not dead:
             continue
         ch = delivery.channel(c.kind)
         to = "uncertain" if ch is not None and ch.on_dead_claim == "uncertain" else "pending"
-        why = ("发送过程中处理进程中断，无法确定短信是否已发出：请核对后选择重新发送或标记为已发送"
-               if to == "uncertain" else "处理进程中断，已重新排队发送")
+        why = (
+            "发送过程中处理进程中断，无法确定短信是否已发出：请核对后选择重新发送或标记为已发送"
+            if to == "uncertain"
+            else "处理进程中断，已重新排队发送"
+        )
         with d.uow() as uow:
             if uow.outbox.release(c.id, c.claimed_by, to, why, now):
                 moved[to] += 1
@@ -156,7 +191,9 @@ def remind(d: Deps) -> int:
     now = d.clock.now()
     sent = 0
     with d.uow(readonly=True) as uow:
-        waiting = uow.changes.list(states={ChangeState.provider_review}, review_pending_only=True, limit=1000)
+        waiting = uow.changes.list(
+            states={ChangeState.provider_review}, review_pending_only=True, limit=1000
+        )
     for order in waiting:
         due_call = order.next_call_at is not None and order.next_call_at <= now
         overdue = order.due_at is not None and order.due_at <= now
@@ -165,13 +202,24 @@ def remind(d: Deps) -> int:
         with d.uow() as uow:
             fresh = uow.changes.get(order.id, for_update=True)
             events = uow.changes.events(order.id)
-            since = max((e.at for e in events if e.kind in ("call", "submitted")), default=fresh.created_at)
+            since = max(
+                (e.at for e in events if e.kind in ("call", "submitted")), default=fresh.created_at
+            )
             kinds = {e.kind for e in events if e.at >= since}
             from beiandesk.domain.change import event
+
             changed = False
             if due_call and "call_reminder" not in kinds:
-                event(fresh, "call_reminder", "system", "应再次致电申请人（上次未接通已满约 1 小时）", now)
-                notify.reviewer_reminder(d, uow, fresh, f"变更单 #{fresh.id} 需要再次致电申请人", now)
+                event(
+                    fresh,
+                    "call_reminder",
+                    "system",
+                    "应再次致电申请人（上次未接通已满约 1 小时）",
+                    now,
+                )
+                notify.reviewer_reminder(
+                    d, uow, fresh, f"变更单 #{fresh.id} 需要再次致电申请人", now
+                )
                 changed = True
             if overdue and "overdue" not in {e.kind for e in events}:
                 event(fresh, "overdue", "system", "初审已超过 2 个工作日时限", now)
@@ -197,7 +245,9 @@ def remind_sms(d: Deps) -> int:
     for order in waiting:
         if order.sms_deadline is None or order.sms_deadline <= now:
             continue
-        started = max((e.at for e in _events(d, order.id) if e.kind == "authority_submitted"), default=None)
+        started = max(
+            (e.at for e in _events(d, order.id) if e.kind == "authority_submitted"), default=None
+        )
         if started is None or started >= order.sms_deadline:
             continue
         if now < order.sms_deadline - (order.sms_deadline - started) * SMS_REMINDER_SHARE:
@@ -205,9 +255,11 @@ def remind_sms(d: Deps) -> int:
         with d.uow() as uow:
             fresh = uow.changes.get(order.id, for_update=True)
             if fresh.state != ChangeState.authority_sms or any(
-                    e.kind == "sms_reminder" and e.at >= started for e in uow.changes.events(order.id)):
+                e.kind == "sms_reminder" and e.at >= started for e in uow.changes.events(order.id)
+            ):
                 continue
             from beiandesk.domain.change import event
+
             event(fresh, "sms_reminder", "system", "已提醒网站负责人尽快完成工信部短信核验", now)
             uow.changes.save(fresh)
             notify.order_event(d, uow, fresh, "sms_reminder", now)
@@ -229,7 +281,14 @@ def tick(d: Deps, enqueue) -> dict[str, int]:  # noqa: ANN001
         enqueue(item_id)
     moved = authority.poll(d) if d.gateway is not None else 0
     from beiandesk.services import desk
+
     desk_reminded = desk.remind_expired(d)  # the authority desk: no gateway returns a lapsed order
     from beiandesk.services import reminders
+
     daily = reminders.daily(d)
-    return {"due": len(due), "moved": moved, "reminded": remind(d) + remind_sms(d) + desk_reminded, **daily}
+    return {
+        "due": len(due),
+        "moved": moved,
+        "reminded": remind(d) + remind_sms(d) + desk_reminded,
+        **daily,
+    }

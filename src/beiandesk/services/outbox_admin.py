@@ -16,8 +16,11 @@ from beiandesk.services import audit
 from beiandesk.services.auth import require_admin
 from beiandesk.services.deps import Deps
 
-SMS_BACKEND_LABELS = {"outbox": "仅保存在通知队列（BEIANDESK_SMS_BACKEND=outbox），不会发出",
-                      "tencent": "腾讯云短信", "aliyun": "阿里云短信"}
+SMS_BACKEND_LABELS = {
+    "outbox": "仅保存在通知队列（BEIANDESK_SMS_BACKEND=outbox），不会发出",
+    "tencent": "腾讯云短信",
+    "aliyun": "阿里云短信",
+}
 
 
 def channels(d: Deps) -> dict[str, str]:
@@ -26,12 +29,16 @@ def channels(d: Deps) -> dict[str, str]:
     email = "未配置 SMTP：邮件只保存在通知队列中（仅保存）"
     if s.smtp_url:
         scheme = s.smtp_url.split("://", 1)[0]
-        email = {"smtps": "SMTP（SSL/TLS）", "smtp+starttls": "SMTP（STARTTLS）"}.get(scheme, "SMTP")
+        email = {"smtps": "SMTP（SSL/TLS）", "smtp+starttls": "SMTP（STARTTLS）"}.get(
+            scheme, "SMTP"
+        )
     return {"email": email, "sms": SMS_BACKEND_LABELS.get(s.sms_backend, s.sms_backend)}
 
 
 def _not_allowed(status: str, what: str) -> DomainError:
-    return DomainError("outbox_state_conflict", f"该通知当前状态为「{label(status)}」，不能{what}。", status=409)
+    return DomainError(
+        "outbox_state_conflict", f"该通知当前状态为「{label(status)}」，不能{what}。", status=409
+    )
 
 
 def retry(d: Deps, actor: Account, item_id: int) -> dict[str, Any]:
@@ -43,8 +50,14 @@ def retry(d: Deps, actor: Account, item_id: int) -> dict[str, Any]:
             raise NotFound("通知")
         if not uow.outbox.admin_retry(item_id, now):
             raise _not_allowed(row.status, "重新发送")
-        audit.record(uow, actor=actor.username, action="outbox.retry", target=f"outbox:{item_id}",
-                     detail={"from": row.status, "kind": row.kind}, at=now)
+        audit.record(
+            uow,
+            actor=actor.username,
+            action="outbox.retry",
+            target=f"outbox:{item_id}",
+            detail={"from": row.status, "kind": row.kind},
+            at=now,
+        )
         uow.after_commit(lambda: d.wake([item_id]))
         uow.commit()
     return _reread(d, item_id)
@@ -59,8 +72,14 @@ def mark_sent(d: Deps, actor: Account, item_id: int) -> dict[str, Any]:
             raise NotFound("通知")
         if not uow.outbox.admin_mark_sent(item_id, now, f"由 {actor.username} 确认已发送"):
             raise _not_allowed(row.status, "标记为已发送")
-        audit.record(uow, actor=actor.username, action="outbox.mark_sent", target=f"outbox:{item_id}",
-                     detail={"kind": row.kind}, at=now)
+        audit.record(
+            uow,
+            actor=actor.username,
+            action="outbox.mark_sent",
+            target=f"outbox:{item_id}",
+            detail={"kind": row.kind},
+            at=now,
+        )
         uow.commit()
     return _reread(d, item_id)
 

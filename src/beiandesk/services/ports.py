@@ -62,15 +62,29 @@ class FormRenderer(Protocol):
 
 
 class Mailer(Protocol):
-    def send(self, to: str, subject: str, text: str, html: str | None = None, *,
-             message_id: str | None = None) -> dict[str, Any] | None:
+    def send(
+        self,
+        to: str,
+        subject: str,
+        text: str,
+        html: str | None = None,
+        *,
+        message_id: str | None = None,
+    ) -> dict[str, Any] | None:
         """``message_id``: the row's stable Message-ID, so a repeat after a crash is recognisable.
         ``keeps_only = True`` on a mailer that stores only (no SMTP)."""
 
 
 class SmsSender(Protocol):
-    def send(self, to: str, text: str, *, kind: str = "", params: dict[str, str] | None = None,
-             ref: str = "") -> dict[str, Any] | None:
+    def send(
+        self,
+        to: str,
+        text: str,
+        *,
+        kind: str = "",
+        params: dict[str, str] | None = None,
+        ref: str = "",
+    ) -> dict[str, Any] | None:
         """Send one SMS (``kind``'s template with named ``params``; ``ref`` our row's id).
         Return the provider's answer (kept on the row); raise ``TransientFailure`` /
         ``PermanentFailure`` (domain.outbox_states). A backend that only stores says so with
@@ -91,6 +105,7 @@ class AuthorityGateway(Protocol):
 @dataclass(frozen=True)
 class PostResult:
     """What one webhook POST gave: the HTTP status (None when no answer came) and why not 2xx."""
+
     status_code: int | None
     error: str | None
     duration_ms: int
@@ -107,6 +122,7 @@ class WebhookSender(Protocol):
 @dataclass(frozen=True)
 class InstanceFacts:
     """A cloud instance as the provider's resource inventory knows it (the draft's ``resource``)."""
+
     instance_id: str
     kind: str  # ecs / lighthouse / …
     region: str

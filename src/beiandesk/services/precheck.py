@@ -29,6 +29,7 @@ def china_today(now: datetime) -> date:
 
 def _registrable(domain: str) -> str:
     from beiandesk.domain.domains import registrable_domain
+
     return registrable_domain(domain) or domain
 
 
@@ -59,8 +60,12 @@ def site_problems(d: Deps, url: str, filing_number: str, now: datetime) -> list[
     with d.uow(readonly=True) as uow:
         cached = uow.domain_cache.get_json(key, now, SITE_TTL)
     if cached is not None:
-        return [Problem(code=p["code"], message=p["message"], severity=p["severity"], field=p.get("field"))
-                for p in cached]
+        return [
+            Problem(
+                code=p["code"], message=p["message"], severity=p["severity"], field=p.get("field")
+            )
+            for p in cached
+        ]
     problems = d.site_probe.probe(url, filing_number)
     if not any(p.code == "site_unreachable" for p in problems):  # outages are not remembered
         with d.uow() as uow:
@@ -75,10 +80,15 @@ def precheck_order(d: Deps, uow: Any, order: ChangeOrder) -> list[Problem]:
     account = uow.accounts.get(order.account_id)
     website = uow.websites.get(order.website_id)
     principal_mobile = order.proposed.principal.mobile
-    others = uow.subjects.subjects_using_mobile(principal_mobile) - {subject.id} if principal_mobile else set()
+    others = (
+        uow.subjects.subjects_using_mobile(principal_mobile) - {subject.id}
+        if principal_mobile
+        else set()
+    )
     # The provider's inventory knows the resource better than the applicant (issue 10).
     resource, resource_problems = inventory.reconcile(
-        d, order.proposed.resource if order.proposed.resource.kind else None)
+        d, order.proposed.resource if order.proposed.resource.kind else None
+    )
     inp = PrecheckInput(
         subject=subject,
         proposed=order.proposed,
@@ -89,8 +99,12 @@ def precheck_order(d: Deps, uow: Any, order: ChangeOrder) -> list[Problem]:
         account_enterprise_verified=account.enterprise_verified if account else None,
         materials=frozenset(m.kind for m in uow.changes.materials(order.id)),
         verification_passed=uow.changes.has_passing_verification(order.id),
-        mobiles_of_other_subjects=frozenset({normalize_mobile(principal_mobile)}) if others else frozenset(),
-        site_problems=site_problems(d, order.proposed.home_url, website.filing_number if website else "", now),
+        mobiles_of_other_subjects=frozenset({normalize_mobile(principal_mobile)})
+        if others
+        else frozenset(),
+        site_problems=site_problems(
+            d, order.proposed.home_url, website.filing_number if website else "", now
+        ),
         home_url_required=True,
     )
     return run_precheck(inp) + resource_problems

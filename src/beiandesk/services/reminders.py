@@ -71,12 +71,30 @@ def expiries(d: Deps, website: Website, now: datetime, *, lookup: bool = True) -
         seen.add(name)
         on = _domain_expiry(d, domain, now, lookup)
         if on is not None:
-            out.append(Expiry("domain_expiring", website.id, website.filing_number, website.info.name, name, on,
-                              expiry.days_left(today, on)))
+            out.append(
+                Expiry(
+                    "domain_expiring",
+                    website.id,
+                    website.filing_number,
+                    website.info.name,
+                    name,
+                    on,
+                    expiry.days_left(today, on),
+                )
+            )
     res = website.info.resource
     if res.expires_at is not None:
-        out.append(Expiry("resource_expiring", website.id, website.filing_number, website.info.name,
-                          res.instance_id or res.kind, res.expires_at, expiry.days_left(today, res.expires_at)))
+        out.append(
+            Expiry(
+                "resource_expiring",
+                website.id,
+                website.filing_number,
+                website.info.name,
+                res.instance_id or res.kind,
+                res.expires_at,
+                expiry.days_left(today, res.expires_at),
+            )
+        )
     return out
 
 
@@ -85,29 +103,55 @@ def upcoming(d: Deps, within_days: int = 60, limit: int = 500) -> list[Expiry]:
     today = china_today(d.clock.now())
     with d.uow(readonly=True) as uow:
         rows = uow.reminders.upcoming(today + timedelta(days=within_days), limit)
-    return [Expiry(r["kind"], r["website_id"], r["filing_number"], r["name"], r["what"], r["expires_on"],
-                   expiry.days_left(today, r["expires_on"])) for r in rows]
+    return [
+        Expiry(
+            r["kind"],
+            r["website_id"],
+            r["filing_number"],
+            r["name"],
+            r["what"],
+            r["expires_on"],
+            expiry.days_left(today, r["expires_on"]),
+        )
+        for r in rows
+    ]
 
 
 def _text(kind: str, site: str, extra: dict[str, Any]) -> tuple[str, str]:
     if kind == "domain_expiring":
-        return (f"备案网站的域名 {extra['domain']} 将于 {extra['days']} 天后到期",
-                f"您已备案的网站「{site}」使用的域名 {extra['domain']} 将于 {extra['on']} 到期（还剩 {extra['days']} 天）。"
-                "域名过期后网站将无法访问，备案可能被管局注销，请尽快续费。")
+        return (
+            f"备案网站的域名 {extra['domain']} 将于 {extra['days']} 天后到期",
+            f"您已备案的网站「{site}」使用的域名 {extra['domain']} 将于 {extra['on']} 到期（还剩 {extra['days']} 天）。"
+            "域名过期后网站将无法访问，备案可能被管局注销，请尽快续费。",
+        )
     if kind == "resource_expiring":
-        return (f"备案网站的服务器将于 {extra['days']} 天后到期",
-                f"您已备案的网站「{site}」所在的接入服务器将于 {extra['on']} 到期（还剩 {extra['days']} 天）。"
-                "网站迁出接入商服务器后备案将成为空壳而被注销，请尽快续费。")
+        return (
+            f"备案网站的服务器将于 {extra['days']} 天后到期",
+            f"您已备案的网站「{site}」所在的接入服务器将于 {extra['on']} 到期（还剩 {extra['days']} 天）。"
+            "网站迁出接入商服务器后备案将成为空壳而被注销，请尽快续费。",
+        )
     if kind == "order_expiring":
-        return (f"网站变更单将于 {extra['days']} 天后自动关闭",
-                f"您对网站「{site}」的变更单已近 {expiry.ABANDON_AFTER_DAYS - expiry.ABANDON_WARN_DAYS} 天未处理，"
-                f"将于 {extra['on']} 自动关闭。如需继续，请登录控制台修改并提交。")
-    return ("网站变更单已自动关闭",
-            f"您对网站「{site}」的变更单超过 {expiry.ABANDON_AFTER_DAYS} 天未处理，已自动关闭。如仍需变更，请重新发起。")
+        return (
+            f"网站变更单将于 {extra['days']} 天后自动关闭",
+            f"您对网站「{site}」的变更单已近 {expiry.ABANDON_AFTER_DAYS - expiry.ABANDON_WARN_DAYS} 天未处理，"
+            f"将于 {extra['on']} 自动关闭。如需继续，请登录控制台修改并提交。",
+        )
+    return (
+        "网站变更单已自动关闭",
+        f"您对网站「{site}」的变更单超过 {expiry.ABANDON_AFTER_DAYS} 天未处理，已自动关闭。如仍需变更，请重新发起。",
+    )
 
 
-def _queue(d: Deps, uow: Any, kind: str, subject: Subject | None, website: Website, now: datetime,
-           change_id: int | None = None, **extra: Any) -> list[int]:
+def _queue(
+    d: Deps,
+    uow: Any,
+    kind: str,
+    subject: Subject | None,
+    website: Website,
+    now: datetime,
+    change_id: int | None = None,
+    **extra: Any,
+) -> list[int]:
     """SMS and e-mail to the subject's account and the website principal."""
     site_label = f"{website.info.name}（{website.filing_number}）"
     title, text = _text(kind, site_label, extra)
@@ -121,17 +165,39 @@ def _queue(d: Deps, uow: Any, kind: str, subject: Subject | None, website: Websi
         emails.add(website.info.principal.email)
     ids = []
     for to in sorted(emails):
-        ids.append(uow.outbox.add("email", {
-            "to": to, "subject": subject_line, "text": text,
-            "html": f"<p>{html.escape(text)}</p>"}, now, change_id=change_id,
-            recipient_masked=_mask_email(to), subject=subject_line))
+        ids.append(
+            uow.outbox.add(
+                "email",
+                {
+                    "to": to,
+                    "subject": subject_line,
+                    "text": text,
+                    "html": f"<p>{html.escape(text)}</p>",
+                },
+                now,
+                change_id=change_id,
+                recipient_masked=_mask_email(to),
+                subject=subject_line,
+            )
+        )
     mobile = website.info.principal.mobile
     if mobile:
-        params = {"site": website.info.name, "filing": website.filing_number,
-                  "domain": str(extra.get("domain", "")), "days": str(extra.get("days", ""))}
-        ids.append(uow.outbox.add("sms", {"to": mobile, "text": f"【beiandesk】{text}", "event": kind,
-                                          "params": params}, now, change_id=change_id,
-                                  recipient_masked=mask_mobile(mobile), subject=title))
+        params = {
+            "site": website.info.name,
+            "filing": website.filing_number,
+            "domain": str(extra.get("domain", "")),
+            "days": str(extra.get("days", "")),
+        }
+        ids.append(
+            uow.outbox.add(
+                "sms",
+                {"to": mobile, "text": f"【beiandesk】{text}", "event": kind, "params": params},
+                now,
+                change_id=change_id,
+                recipient_masked=mask_mobile(mobile),
+                subject=title,
+            )
+        )
     uow.after_commit(lambda: d.wake(ids))
     return ids
 
@@ -157,12 +223,23 @@ def send_expiry_reminders(d: Deps) -> int:
             if threshold is None:
                 continue
             with d.uow() as uow:
-                if not uow.reminders.once(e.kind, f"{website.id}:{e.what}", e.expires_on, threshold, now):
+                if not uow.reminders.once(
+                    e.kind, f"{website.id}:{e.what}", e.expires_on, threshold, now
+                ):
                     continue
                 if website.subject_id not in subjects:
                     subjects[website.subject_id] = uow.subjects.get(website.subject_id)
-                _queue(d, uow, e.kind, subjects[website.subject_id], website, now,
-                       domain=e.what, days=e.days_left, on=e.expires_on.isoformat())
+                _queue(
+                    d,
+                    uow,
+                    e.kind,
+                    subjects[website.subject_id],
+                    website,
+                    now,
+                    domain=e.what,
+                    days=e.days_left,
+                    on=e.expires_on.isoformat(),
+                )
                 uow.commit()
                 sent += 1
     return sent
@@ -199,12 +276,29 @@ def close_abandoned(d: Deps) -> dict[str, int]:
             # Never close without the warning: a worker that slept through day 53 warns first
             # and closes a week later.
             if warned_at is None:
-                uow.reminders.once("order_expiring", str(order.id), closes_on.date(), expiry.ABANDON_WARN_DAYS, now)
+                uow.reminders.once(
+                    "order_expiring", str(order.id), closes_on.date(), expiry.ABANDON_WARN_DAYS, now
+                )
                 closes = max(closes_on, now + timedelta(days=expiry.ABANDON_WARN_DAYS))
                 left = max(1, round((closes - now) / timedelta(days=1)))
-                _queue(d, uow, "order_expiring", subject, website, now, change_id=order.id,
-                       days=left, on=china_today(closes).isoformat())
-                event(order, "expiry_warned", "system", f"已提醒申请人：变更单将于 {china_today(closes).isoformat()} 自动关闭", now)
+                _queue(
+                    d,
+                    uow,
+                    "order_expiring",
+                    subject,
+                    website,
+                    now,
+                    change_id=order.id,
+                    days=left,
+                    on=china_today(closes).isoformat(),
+                )
+                event(
+                    order,
+                    "expiry_warned",
+                    "system",
+                    f"已提醒申请人：变更单将于 {china_today(closes).isoformat()} 自动关闭",
+                    now,
+                )
                 uow.changes.save(order)
                 uow.commit()
                 done["warned"] += 1
@@ -213,9 +307,16 @@ def close_abandoned(d: Deps) -> dict[str, int]:
                 continue
             touched = order.updated_at
             order.version += 1
-            transition(order, ChangeState.withdrawn, "system", now,
-                       f"超过 {expiry.ABANDON_AFTER_DAYS} 天未处理，系统已自动关闭变更单", kind="expired",
-                       reason="expired", idle_since=touched.isoformat())
+            transition(
+                order,
+                ChangeState.withdrawn,
+                "system",
+                now,
+                f"超过 {expiry.ABANDON_AFTER_DAYS} 天未处理，系统已自动关闭变更单",
+                kind="expired",
+                reason="expired",
+                idle_since=touched.isoformat(),
+            )
             uow.changes.save(order)
             _queue(d, uow, "order_expired", subject, website, now, change_id=order.id)
             uow.commit()

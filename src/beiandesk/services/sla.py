@@ -21,10 +21,14 @@ def figures(d: Deps, actor: Account, days: int = 30) -> dict[str, Any]:
     with d.uow(readonly=True) as uow:
         # Read from a little earlier so a round that started before the window still has its start.
         marks = uow.reports.review_marks(since - timedelta(days=30))
-        waiting = uow.changes.list(states={ChangeState.provider_review}, review_pending_only=True, limit=5000)
+        waiting = uow.changes.list(
+            states={ChangeState.provider_review}, review_pending_only=True, limit=5000
+        )
         decided = [r for r in sla.rounds(marks) if r.decided >= since]
         due = uow.reports.due_dates(sorted({r.change_id for r in decided}))
-    overdue = sorted((o for o in waiting if o.due_at is not None and o.due_at <= now), key=lambda o: o.due_at)
+    overdue = sorted(
+        (o for o in waiting if o.due_at is not None and o.due_at <= now), key=lambda o: o.due_at
+    )
     today = china_today(now)
     chart_days = [today - timedelta(days=i) for i in range(13, -1, -1)]
     return {

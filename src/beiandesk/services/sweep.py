@@ -39,9 +39,14 @@ class SweepResult:
         return not any(p.is_error for p in self.problems)
 
     def to_dict(self) -> dict:
-        return {"website_id": self.website_id, "filing_number": self.filing_number, "name": self.name,
-                "home_url": self.home_url, "ok": self.ok,
-                "problems": [p.to_dict() for p in self.problems]}
+        return {
+            "website_id": self.website_id,
+            "filing_number": self.filing_number,
+            "name": self.name,
+            "home_url": self.home_url,
+            "ok": self.ok,
+            "problems": [p.to_dict() for p in self.problems],
+        }
 
 
 @dataclass
@@ -62,13 +67,22 @@ def _check(d: Deps, site: Website) -> SweepResult:
     try:
         problems = d.site_probe.probe(site.info.home_url, site.filing_number)
     except Exception as exc:  # noqa: BLE001 - one bad record must not stop the sweep
-        problems = [error("site_check_failed", f"无法检查该网站：{type(exc).__name__}。请核对首页地址与备案号。",
-                          field="home_url")]
+        problems = [
+            error(
+                "site_check_failed",
+                f"无法检查该网站：{type(exc).__name__}。请核对首页地址与备案号。",
+                field="home_url",
+            )
+        ]
     return SweepResult(site.id, site.filing_number, site.info.name, site.info.home_url, problems)
 
 
-def run(d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | None = None,
-        keep: str = "all") -> SweepSummary:
+def run(
+    d: Deps,
+    concurrency: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+    keep: str = "all",
+) -> SweepSummary:
     """Probe every open website; store each result; ``keep`` ``"all"`` or ``"failing"`` results."""
     summary = SweepSummary()
     if d.site_probe is None:
@@ -93,8 +107,14 @@ def run(d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | No
         summary.failing += 0 if result.ok else 1
         if keep == "all" or not result.ok:
             summary.results.append(result)
-        pending.append({"website_id": result.website_id, "checked_at": d.clock.now(), "ok": result.ok,
-                        "problems": [p.to_dict() for p in result.problems]})
+        pending.append(
+            {
+                "website_id": result.website_id,
+                "checked_at": d.clock.now(),
+                "ok": result.ok,
+                "problems": [p.to_dict() for p in result.problems],
+            }
+        )
         if len(pending) >= WRITE_BATCH:
             flush()
         if progress:
@@ -117,7 +137,9 @@ def run(d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | No
     return summary
 
 
-def sweep(d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | None = None) -> list[SweepResult]:
+def sweep(
+    d: Deps, concurrency: int = 8, progress: Callable[[int, int], None] | None = None
+) -> list[SweepResult]:
     """Every open website's result (the CLI's listing); also stored, like :func:`run`."""
     return run(d, concurrency, progress).results
 

@@ -45,8 +45,14 @@ def create(d: Deps, actor: Account, url: str, secret: str, events: list[str]) ->
     now = d.clock.now()
     with d.uow() as uow:
         hook = uow.webhooks.add(url, secret, kinds, actor.username, now)
-        audit.record(uow, actor=actor.username, action="webhook.create", target=f"webhook:{hook.id}",
-                     detail={"url": url, "events": kinds}, at=now)
+        audit.record(
+            uow,
+            actor=actor.username,
+            action="webhook.create",
+            target=f"webhook:{hook.id}",
+            detail={"url": url, "events": kinds},
+            at=now,
+        )
         uow.commit()
     return hook.public()
 
@@ -72,7 +78,13 @@ def delete(d: Deps, actor: Account, webhook_id: int) -> None:
     with d.uow() as uow:
         if not uow.webhooks.delete(webhook_id, now):
             raise NotFound("网络钩子")
-        audit.record(uow, actor=actor.username, action="webhook.delete", target=f"webhook:{webhook_id}", at=now)
+        audit.record(
+            uow,
+            actor=actor.username,
+            action="webhook.delete",
+            target=f"webhook:{webhook_id}",
+            at=now,
+        )
         uow.commit()
 
 
@@ -93,22 +105,43 @@ def _send(d: Deps, item: Any) -> dict[str, Any] | None:
         raise Permanent("网络钩子已删除，不再投递")
     body = p["body"].encode("utf-8")
     now = d.clock.now()
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               signing.HEADER: signing.signature_header(body, hook.secret.encode("utf-8"), int(now.timestamp())),
-               "X-Beiandesk-Event": p.get("kind", ""), "X-Beiandesk-Delivery": str(item.id)}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        signing.HEADER: signing.signature_header(
+            body, hook.secret.encode("utf-8"), int(now.timestamp())
+        ),
+        "X-Beiandesk-Event": p.get("kind", ""),
+        "X-Beiandesk-Delivery": str(item.id),
+    }
     result = _sender(d).post(hook.url, body, headers)
     ok = result.status_code is not None and 200 <= result.status_code < 300
     with d.uow() as uow:
-        uow.webhooks.add_delivery(webhook_id=hook.id, outbox_id=item.id, event_id=p["event_id"], kind=p.get("kind", ""),
-                                  change_id=item.change_id, attempt=item.attempts, status_code=result.status_code,
-                                  ok=ok, error=None if ok else (result.error or f"HTTP {result.status_code}"),
-                                  duration_ms=result.duration_ms, at=d.clock.now())
+        uow.webhooks.add_delivery(
+            webhook_id=hook.id,
+            outbox_id=item.id,
+            event_id=p["event_id"],
+            kind=p.get("kind", ""),
+            change_id=item.change_id,
+            attempt=item.attempts,
+            status_code=result.status_code,
+            ok=ok,
+            error=None if ok else (result.error or f"HTTP {result.status_code}"),
+            duration_ms=result.duration_ms,
+            at=d.clock.now(),
+        )
         uow.commit()
     answer = {"status_code": result.status_code, "duration_ms": result.duration_ms}
     if ok:
         return answer
     reason = result.error or f"接收方返回 HTTP {result.status_code}"
-    log.info("webhook %s attempt %s for %s: %s", hook.id, item.attempts, p["event_id"], result.status_code or "no answer")
+    log.info(
+        "webhook %s attempt %s for %s: %s",
+        hook.id,
+        item.attempts,
+        p["event_id"],
+        result.status_code or "no answer",
+    )
     raise Transient(reason, answer=answer)
 
 

@@ -18,11 +18,19 @@ from beiandesk.domain.errors import VersionConflict
 from beiandesk.domain.model import Call, ChangeOrder, Event, Reason, WebsiteInfo
 from beiandesk.domain.states import OPEN, ChangeState
 
-_DATES = ("submitted_at", "consent_at", "due_at", "next_call_at", "review_passed_at", "sms_deadline")
+_DATES = (
+    "submitted_at",
+    "consent_at",
+    "due_at",
+    "next_call_at",
+    "review_passed_at",
+    "sms_deadline",
+)
 
 # Built once: constructing a 20-column UPDATE per save costs more than executing it.
-_SAVE = (update(t.change_orders)
-         .where(t.change_orders.c.id == bindparam("b_id"), t.change_orders.c.version == bindparam("b_loaded")))
+_SAVE = update(t.change_orders).where(
+    t.change_orders.c.id == bindparam("b_id"), t.change_orders.c.version == bindparam("b_loaded")
+)
 _INSERT = insert(t.change_orders)
 _INSERT_CALL = insert(t.calls)
 _INSERT_EVENT = insert(t.events)
@@ -41,29 +49,45 @@ class Material:
     uploaded_at: datetime
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "filename": self.filename,
-                "content_type": self.content_type, "size": self.size, "sha256": self.sha256,
-                "uploaded_at": self.uploaded_at.isoformat()}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "uploaded_at": self.uploaded_at.isoformat(),
+        }
 
 
 class ChangeRepo:
     def __init__(self, conn: Connection, cipher: DataCipher) -> None:
         self.conn, self.cipher = conn, cipher
         self._loaded: dict[int, tuple[int, int, int]] = {}  # id → (version, round, calls) as loaded
-        self._subs: list[tuple[int, list[str], str]] | None = None  # live webhooks, read once per transaction
+        self._subs: list[tuple[int, list[str], str]] | None = (
+            None  # live webhooks, read once per transaction
+        )
         #: Outbox rows this transaction queued for webhooks (the worker's tick also finds them).
         self.webhook_outbox_ids: list[int] = []
 
     def _to(self, row, calls: list[Call]) -> ChangeOrder:
         order = ChangeOrder(
-            id=row.id, website_id=row.website_id, subject_id=row.subject_id,
-            account_id=row.account_id, state=ChangeState(row.state),
+            id=row.id,
+            website_id=row.website_id,
+            subject_id=row.subject_id,
+            account_id=row.account_id,
+            state=ChangeState(row.state),
             current=WebsiteInfo.from_dict(self.cipher.decrypt_json(row.current_enc)),
             proposed=WebsiteInfo.from_dict(self.cipher.decrypt_json(row.proposed_enc)),
-            created_at=row.created_at, updated_at=row.updated_at, version=row.version,
-            consent_version=row.consent_version, calls=calls,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            version=row.version,
+            consent_version=row.consent_version,
+            calls=calls,
             reasons=[Reason(**r) for r in (row.reasons or [])],
-            authority_ref=row.authority_ref, authority_reason=row.authority_reason, round=row.round,
+            authority_ref=row.authority_ref,
+            authority_reason=row.authority_reason,
+            round=row.round,
             **{k: getattr(row, k) for k in _DATES},
         )
         self._loaded[row.id] = (row.version, row.round, len(calls))
@@ -78,8 +102,15 @@ class ChangeRepo:
             q = select(t.calls).where(t.calls.c.change_id.in_(list(rounds))).order_by(t.calls.c.id)
             for r in self.conn.execute(q):
                 if r.round == rounds[r.change_id]:
-                    out[r.change_id].append(Call(at=r.at, outcome=r.outcome, note=r.note,
-                                                 reviewer=r.reviewer, round=r.round))
+                    out[r.change_id].append(
+                        Call(
+                            at=r.at,
+                            outcome=r.outcome,
+                            note=r.note,
+                            reviewer=r.reviewer,
+                            round=r.round,
+                        )
+                    )
         return out
 
     def get(self, change_id: int, *, for_update: bool = False) -> ChangeOrder | None:
@@ -92,12 +123,22 @@ class ChangeRepo:
         return self._to(row, self._calls([row]).get(row.id, []))
 
     def by_authority_ref(self, ref: str) -> ChangeOrder | None:
-        row = self.conn.execute(select(t.change_orders.c.id).where(t.change_orders.c.authority_ref == ref)).first()
+        row = self.conn.execute(
+            select(t.change_orders.c.id).where(t.change_orders.c.authority_ref == ref)
+        ).first()
         return self.get(row[0], for_update=True) if row else None
 
-    def list(self, *, account_id: int | None = None, states: set[ChangeState] | None = None,
-             website_id: int | None = None, order_by_due: bool = False, limit: int = 200,
-             offset: int = 0, review_pending_only: bool = False) -> list[ChangeOrder]:
+    def list(
+        self,
+        *,
+        account_id: int | None = None,
+        states: set[ChangeState] | None = None,
+        website_id: int | None = None,
+        order_by_due: bool = False,
+        limit: int = 200,
+        offset: int = 0,
+        review_pending_only: bool = False,
+    ) -> list[ChangeOrder]:
         c = t.change_orders.c
         q = select(t.change_orders)
         if account_id is not None:
@@ -114,22 +155,36 @@ class ChangeRepo:
         return [self._to(r, calls.get(r.id, [])) for r in rows]
 
     def count_by_state(self) -> dict[str, int]:
-        rows = self.conn.execute(select(t.change_orders.c.state, func.count()).group_by(t.change_orders.c.state))
+        rows = self.conn.execute(
+            select(t.change_orders.c.state, func.count()).group_by(t.change_orders.c.state)
+        )
         return {r[0]: r[1] for r in rows}
 
     def has_open(self, website_id: int) -> bool:
-        return self.conn.execute(select(t.change_orders.c.id).where(
-            t.change_orders.c.open_website_id == website_id)).first() is not None
+        return (
+            self.conn.execute(
+                select(t.change_orders.c.id).where(t.change_orders.c.open_website_id == website_id)
+            ).first()
+            is not None
+        )
 
     def _values(self, o: ChangeOrder) -> dict[str, Any]:
         return dict(
-            website_id=o.website_id, subject_id=o.subject_id, account_id=o.account_id,
-            state=str(o.state), open_website_id=o.website_id if o.state in OPEN else None,
+            website_id=o.website_id,
+            subject_id=o.subject_id,
+            account_id=o.account_id,
+            state=str(o.state),
+            open_website_id=o.website_id if o.state in OPEN else None,
             current_enc=self.cipher.encrypt_json(o.current.to_dict()),
             proposed_enc=self.cipher.encrypt_json(o.proposed.to_dict()),
-            version=o.version, created_at=o.created_at, updated_at=o.updated_at,
-            consent_version=o.consent_version, reasons=[r.to_dict() for r in o.reasons],
-            authority_ref=o.authority_ref, authority_reason=o.authority_reason, round=o.round,
+            version=o.version,
+            created_at=o.created_at,
+            updated_at=o.updated_at,
+            consent_version=o.consent_version,
+            reasons=[r.to_dict() for r in o.reasons],
+            authority_ref=o.authority_ref,
+            authority_reason=o.authority_reason,
+            round=o.round,
             **{k: getattr(o, k) for k in _DATES},
         )
 
@@ -149,68 +204,178 @@ class ChangeRepo:
             loaded_version, loaded_round, known_calls = self._loaded.get(o.id, (None, 0, 0))
             if loaded_round != o.round:  # resubmitted: the calls held now are all new
                 known_calls = 0
-            res = self.conn.execute(_SAVE, {**self._values(o), "b_id": o.id, "b_loaded": loaded_version})
+            res = self.conn.execute(
+                _SAVE, {**self._values(o), "b_id": o.id, "b_loaded": loaded_version}
+            )
             if res.rowcount != 1:
                 raise VersionConflict(self.current_version(o.id))
         self._loaded[o.id] = (o.version, o.round, len(o.calls))
         new_calls = o.calls[known_calls:]
         if new_calls:
-            self.conn.execute(_INSERT_CALL, [dict(change_id=o.id, at=c.at, outcome=c.outcome, note=c.note,
-                                                  reviewer=c.reviewer, round=c.round) for c in new_calls])
+            self.conn.execute(
+                _INSERT_CALL,
+                [
+                    dict(
+                        change_id=o.id,
+                        at=c.at,
+                        outcome=c.outcome,
+                        note=c.note,
+                        reviewer=c.reviewer,
+                        round=c.round,
+                    )
+                    for c in new_calls
+                ],
+            )
         if o.new_events:
-            rows = [dict(change_id=o.id, at=e.at, kind=e.kind, from_state=e.from_state, state=e.state,
-                         actor=e.actor, message=e.message, data=e.data) for e in o.new_events]
+            rows = [
+                dict(
+                    change_id=o.id,
+                    at=e.at,
+                    kind=e.kind,
+                    from_state=e.from_state,
+                    state=e.state,
+                    actor=e.actor,
+                    message=e.message,
+                    data=e.data,
+                )
+                for e in o.new_events
+            ]
             if self._subs is None:
                 self._subs = webhooks.subscriptions(self.conn)
             subs = self._subs
             if subs:  # webhooks want the events' ids: insert them one by one, then fan out
-                inserted = [(self.conn.execute(_INSERT_EVENT, row).inserted_primary_key[0], e)
-                            for row, e in zip(rows, o.new_events, strict=True)]
-                self.webhook_outbox_ids += webhooks.fan_out(self.conn, self.cipher, o.id, inserted, subs)
+                inserted = [
+                    (self.conn.execute(_INSERT_EVENT, row).inserted_primary_key[0], e)
+                    for row, e in zip(rows, o.new_events, strict=True)
+                ]
+                self.webhook_outbox_ids += webhooks.fan_out(
+                    self.conn, self.cipher, o.id, inserted, subs
+                )
             else:
                 self.conn.execute(_INSERT_EVENT, rows)
             o.new_events.clear()
         return o
 
     def current_version(self, change_id: int) -> int:
-        row = self.conn.execute(select(t.change_orders.c.version).where(t.change_orders.c.id == change_id)).first()
+        row = self.conn.execute(
+            select(t.change_orders.c.version).where(t.change_orders.c.id == change_id)
+        ).first()
         return row[0] if row else 0
 
     def events(self, change_id: int) -> list[Event]:
-        rows = self.conn.execute(select(t.events).where(t.events.c.change_id == change_id).order_by(t.events.c.id))
-        return [Event(at=r.at, kind=r.kind, state=r.state, actor=r.actor, message=r.message,
-                      from_state=r.from_state, data=r.data or {}) for r in rows]
+        rows = self.conn.execute(
+            select(t.events).where(t.events.c.change_id == change_id).order_by(t.events.c.id)
+        )
+        return [
+            Event(
+                at=r.at,
+                kind=r.kind,
+                state=r.state,
+                actor=r.actor,
+                message=r.message,
+                from_state=r.from_state,
+                data=r.data or {},
+            )
+            for r in rows
+        ]
 
     # materials ---------------------------------------------------------------------------
-    def add_material(self, change_id: int, kind: str, filename: str, content_type: str, size: int,
-                     sha256: str, uploaded_by: str, now: datetime) -> Material:
-        mid = self.conn.execute(insert(t.materials).values(
-            change_id=change_id, kind=kind, filename=filename, content_type=content_type, size=size,
-            sha256=sha256, uploaded_by=uploaded_by, uploaded_at=now)).inserted_primary_key[0]
-        return Material(mid, change_id, kind, filename, content_type, size, sha256, uploaded_by, now)
+    def add_material(
+        self,
+        change_id: int,
+        kind: str,
+        filename: str,
+        content_type: str,
+        size: int,
+        sha256: str,
+        uploaded_by: str,
+        now: datetime,
+    ) -> Material:
+        mid = self.conn.execute(
+            insert(t.materials).values(
+                change_id=change_id,
+                kind=kind,
+                filename=filename,
+                content_type=content_type,
+                size=size,
+                sha256=sha256,
+                uploaded_by=uploaded_by,
+                uploaded_at=now,
+            )
+        ).inserted_primary_key[0]
+        return Material(
+            mid, change_id, kind, filename, content_type, size, sha256, uploaded_by, now
+        )
 
     def materials(self, change_id: int) -> list[Material]:
-        rows = self.conn.execute(select(t.materials).where(t.materials.c.change_id == change_id).order_by(t.materials.c.id))
-        return [Material(r.id, r.change_id, r.kind, r.filename, r.content_type, r.size, r.sha256,
-                         r.uploaded_by, r.uploaded_at) for r in rows]
+        rows = self.conn.execute(
+            select(t.materials)
+            .where(t.materials.c.change_id == change_id)
+            .order_by(t.materials.c.id)
+        )
+        return [
+            Material(
+                r.id,
+                r.change_id,
+                r.kind,
+                r.filename,
+                r.content_type,
+                r.size,
+                r.sha256,
+                r.uploaded_by,
+                r.uploaded_at,
+            )
+            for r in rows
+        ]
 
     def delete_material(self, change_id: int, material_id: int) -> bool:
-        res = self.conn.execute(delete(t.materials).where(
-            t.materials.c.change_id == change_id, t.materials.c.id == material_id))
+        res = self.conn.execute(
+            delete(t.materials).where(
+                t.materials.c.change_id == change_id, t.materials.c.id == material_id
+            )
+        )
         return res.rowcount == 1
 
     # verification ------------------------------------------------------------------------
-    def add_verification(self, change_id: int, media: str, passed: bool, problems: list[dict],
-                         content_type: str, size: int, sha256: str, now: datetime) -> int:
-        return self.conn.execute(insert(t.verifications).values(
-            change_id=change_id, media=media, passed=passed, problems=problems,
-            content_type=content_type, size=size, sha256=sha256, created_at=now)).inserted_primary_key[0]
+    def add_verification(
+        self,
+        change_id: int,
+        media: str,
+        passed: bool,
+        problems: list[dict],
+        content_type: str,
+        size: int,
+        sha256: str,
+        now: datetime,
+    ) -> int:
+        return self.conn.execute(
+            insert(t.verifications).values(
+                change_id=change_id,
+                media=media,
+                passed=passed,
+                problems=problems,
+                content_type=content_type,
+                size=size,
+                sha256=sha256,
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
 
     def latest_verification(self, change_id: int) -> dict[str, Any] | None:
-        row = self.conn.execute(select(t.verifications).where(t.verifications.c.change_id == change_id)
-                                .order_by(t.verifications.c.id.desc()).limit(1)).first()
+        row = self.conn.execute(
+            select(t.verifications)
+            .where(t.verifications.c.change_id == change_id)
+            .order_by(t.verifications.c.id.desc())
+            .limit(1)
+        ).first()
         return dict(row._mapping) if row else None
 
     def has_passing_verification(self, change_id: int) -> bool:
-        return self.conn.execute(select(t.verifications.c.id).where(
-            t.verifications.c.change_id == change_id, t.verifications.c.passed.is_(True)).limit(1)).first() is not None
+        return (
+            self.conn.execute(
+                select(t.verifications.c.id)
+                .where(t.verifications.c.change_id == change_id, t.verifications.c.passed.is_(True))
+                .limit(1)
+            ).first()
+            is not None
+        )

@@ -26,14 +26,23 @@ class ClaimRepo:
         ids = list(change_ids)
         if not ids:
             return {}
-        return {r.change_id: _to(r) for r in self.conn.execute(select(t.claims).where(t.claims.c.change_id.in_(ids)))}
+        return {
+            r.change_id: _to(r)
+            for r in self.conn.execute(select(t.claims).where(t.claims.c.change_id.in_(ids)))
+        }
 
     def put(self, claim: Claim) -> None:
         """Write the claim; the caller holds the order's row lock (``for_update``), so two
         reviewers claiming at once are serialised and the second sees the first's claim."""
-        values = dict(account_id=claim.account_id, username=claim.username, claimed_at=claim.claimed_at,
-                      active_at=claim.active_at)
-        done = self.conn.execute(update(t.claims).where(t.claims.c.change_id == claim.change_id).values(**values))
+        values = dict(
+            account_id=claim.account_id,
+            username=claim.username,
+            claimed_at=claim.claimed_at,
+            active_at=claim.active_at,
+        )
+        done = self.conn.execute(
+            update(t.claims).where(t.claims.c.change_id == claim.change_id).values(**values)
+        )
         if done.rowcount == 0:
             self.conn.execute(insert(t.claims).values(change_id=claim.change_id, **values))
 

@@ -42,16 +42,26 @@ class OutboxItem:
 
     def public(self) -> dict[str, Any]:
         """Admin view: no full mobile, no full e-mail address."""
-        return {"id": self.id, "kind": self.kind, "change_id": self.change_id,
-                "to": self.recipient_masked, "subject": self.subject,
-                "text": self.payload.get("text", ""), "status": self.status,
-                "status_label": label(self.status),
-                "attempts": self.attempts, "last_error": self.last_error,
-                "provider_answer": self.provider_answer,
-                "next_attempt_at": self.next_attempt_at.isoformat() if self.status == "pending" else None,
-                "can_retry": self.status in RETRYABLE, "can_mark_sent": self.status in MARKABLE_SENT,
-                "created_at": self.created_at.isoformat(),
-                "done_at": self.done_at.isoformat() if self.done_at else None}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "change_id": self.change_id,
+            "to": self.recipient_masked,
+            "subject": self.subject,
+            "text": self.payload.get("text", ""),
+            "status": self.status,
+            "status_label": label(self.status),
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "provider_answer": self.provider_answer,
+            "next_attempt_at": self.next_attempt_at.isoformat()
+            if self.status == "pending"
+            else None,
+            "can_retry": self.status in RETRYABLE,
+            "can_mark_sent": self.status in MARKABLE_SENT,
+            "created_at": self.created_at.isoformat(),
+            "done_at": self.done_at.isoformat() if self.done_at else None,
+        }
 
 
 @dataclass
@@ -67,18 +77,48 @@ class OutboxRepo:
     def __init__(self, conn: Connection, cipher: DataCipher) -> None:
         self.conn, self.cipher = conn, cipher
 
-    def add(self, kind: str, payload: dict[str, Any], now: datetime, *, change_id: int | None = None,
-            recipient_masked: str = "", subject: str = "") -> int:
-        return self.conn.execute(insert(t.outbox).values(
-            kind=kind, change_id=change_id, recipient_masked=recipient_masked, subject=subject,
-            payload_enc=self.cipher.encrypt_json(payload), status="pending", attempts=0,
-            next_attempt_at=now, created_at=now)).inserted_primary_key[0]
+    def add(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        now: datetime,
+        *,
+        change_id: int | None = None,
+        recipient_masked: str = "",
+        subject: str = "",
+    ) -> int:
+        return self.conn.execute(
+            insert(t.outbox).values(
+                kind=kind,
+                change_id=change_id,
+                recipient_masked=recipient_masked,
+                subject=subject,
+                payload_enc=self.cipher.encrypt_json(payload),
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
 
     def _to(self, r) -> OutboxItem:
-        return OutboxItem(r.id, r.kind, r.change_id, r.recipient_masked, r.subject,
-                          self.cipher.decrypt_json(r.payload_enc), r.status, r.attempts,
-                          r.next_attempt_at, r.last_error, r.created_at, r.done_at,
-                          r.provider_answer, r.claimed_by, r.claimed_at)
+        return OutboxItem(
+            r.id,
+            r.kind,
+            r.change_id,
+            r.recipient_masked,
+            r.subject,
+            self.cipher.decrypt_json(r.payload_enc),
+            r.status,
+            r.attempts,
+            r.next_attempt_at,
+            r.last_error,
+            r.created_at,
+            r.done_at,
+            r.provider_answer,
+            r.claimed_by,
+            r.claimed_at,
+        )
 
     def get(self, item_id: int) -> OutboxItem | None:
         row = self.conn.execute(select(t.outbox).where(t.outbox.c.id == item_id)).first()
@@ -86,15 +126,25 @@ class OutboxRepo:
 
     def due_ids(self, now: datetime, limit: int = 100) -> list[int]:
         c = t.outbox.c
-        q = (select(c.id).where(c.status == "pending", c.next_attempt_at <= now)
-             .order_by(c.next_attempt_at, c.id).limit(limit))
+        q = (
+            select(c.id)
+            .where(c.status == "pending", c.next_attempt_at <= now)
+            .order_by(c.next_attempt_at, c.id)
+            .limit(limit)
+        )
         return [r[0] for r in self.conn.execute(q)]
 
     def claim(self, item_id: int, worker: str, now: datetime) -> bool:
         c = t.outbox.c
-        res = self.conn.execute(update(t.outbox).where(
-            c.id == item_id, c.status == "pending", c.next_attempt_at <= now,
-        ).values(status="sending", claimed_at=now, claimed_by=worker, attempts=c.attempts + 1))
+        res = self.conn.execute(
+            update(t.outbox)
+            .where(
+                c.id == item_id,
+                c.status == "pending",
+                c.next_attempt_at <= now,
+            )
+            .values(status="sending", claimed_at=now, claimed_by=worker, attempts=c.attempts + 1)
+        )
         return res.rowcount == 1
 
     def _finish(self, item_id: int, worker: str | None, **values: Any) -> bool:
@@ -104,30 +154,75 @@ class OutboxRepo:
             cond.append(c.claimed_by == worker)
         return self.conn.execute(update(t.outbox).where(*cond).values(**values)).rowcount == 1
 
-    def mark_sent(self, item_id: int, now: datetime, answer: dict[str, Any] | None = None, *,
-                  worker: str | None = None) -> bool:
-        return self._finish(item_id, worker, status="sent", done_at=now, last_error=None, provider_answer=answer)
+    def mark_sent(
+        self,
+        item_id: int,
+        now: datetime,
+        answer: dict[str, Any] | None = None,
+        *,
+        worker: str | None = None,
+    ) -> bool:
+        return self._finish(
+            item_id, worker, status="sent", done_at=now, last_error=None, provider_answer=answer
+        )
 
     def mark_kept(self, item_id: int, now: datetime, *, worker: str | None = None) -> bool:
-        return self._finish(item_id, worker, status="kept", done_at=now, last_error=None, provider_answer=None)
+        return self._finish(
+            item_id, worker, status="kept", done_at=now, last_error=None, provider_answer=None
+        )
 
-    def mark_retry(self, item_id: int, error: str, next_at: datetime, answer: dict[str, Any] | None = None, *,
-                   worker: str | None = None) -> bool:
-        return self._finish(item_id, worker, status="pending", next_attempt_at=next_at, last_error=error[:2000],
-                            claimed_at=None, provider_answer=answer)
+    def mark_retry(
+        self,
+        item_id: int,
+        error: str,
+        next_at: datetime,
+        answer: dict[str, Any] | None = None,
+        *,
+        worker: str | None = None,
+    ) -> bool:
+        return self._finish(
+            item_id,
+            worker,
+            status="pending",
+            next_attempt_at=next_at,
+            last_error=error[:2000],
+            claimed_at=None,
+            provider_answer=answer,
+        )
 
-    def mark_failed(self, item_id: int, error: str, now: datetime, answer: dict[str, Any] | None = None, *,
-                    worker: str | None = None) -> bool:
-        return self._finish(item_id, worker, status="failed", last_error=error[:2000], done_at=now,
-                            provider_answer=answer)
+    def mark_failed(
+        self,
+        item_id: int,
+        error: str,
+        now: datetime,
+        answer: dict[str, Any] | None = None,
+        *,
+        worker: str | None = None,
+    ) -> bool:
+        return self._finish(
+            item_id,
+            worker,
+            status="failed",
+            last_error=error[:2000],
+            done_at=now,
+            provider_answer=answer,
+        )
 
     # -- dead claims --------------------------------------------------------------------------
 
-    def heartbeat(self, worker: str, host: str, pid: int, started_at: datetime, now: datetime) -> None:
+    def heartbeat(
+        self, worker: str, host: str, pid: int, started_at: datetime, now: datetime
+    ) -> None:
         h = t.worker_heartbeats
-        if self.conn.execute(update(h).where(h.c.worker_id == worker).values(beat_at=now)).rowcount == 0:
-            self.conn.execute(insert(h).values(worker_id=worker, host=host[:64], pid=pid,
-                                               started_at=started_at, beat_at=now))
+        if (
+            self.conn.execute(update(h).where(h.c.worker_id == worker).values(beat_at=now)).rowcount
+            == 0
+        ):
+            self.conn.execute(
+                insert(h).values(
+                    worker_id=worker, host=host[:64], pid=pid, started_at=started_at, beat_at=now
+                )
+            )
 
     def forget_workers(self, before: datetime) -> None:
         """Heartbeats of workers silent since ``before`` that hold no claim any more."""
@@ -138,16 +233,23 @@ class OutboxRepo:
     def claims(self) -> list[Claim]:
         """Every row now ``sending``, with its claimant's last heartbeat (None: never beat)."""
         c, h = t.outbox.c, t.worker_heartbeats
-        q = (select(c.id, c.kind, c.claimed_by, c.claimed_at, h.c.beat_at)
-             .select_from(t.outbox.outerjoin(h, h.c.worker_id == c.claimed_by))
-             .where(c.status == "sending"))
+        q = (
+            select(c.id, c.kind, c.claimed_by, c.claimed_at, h.c.beat_at)
+            .select_from(t.outbox.outerjoin(h, h.c.worker_id == c.claimed_by))
+            .where(c.status == "sending")
+        )
         return [Claim(*r) for r in self.conn.execute(q)]
 
-    def release(self, item_id: int, claimant: str | None, status: str, error: str, now: datetime) -> bool:
+    def release(
+        self, item_id: int, claimant: str | None, status: str, error: str, now: datetime
+    ) -> bool:
         """Take a dead worker's claim: ``pending`` (deliver again) or ``uncertain`` (admin decides)."""
         c = t.outbox.c
-        cond = [c.id == item_id, c.status == "sending",
-                c.claimed_by == claimant if claimant is not None else c.claimed_by.is_(None)]
+        cond = [
+            c.id == item_id,
+            c.status == "sending",
+            c.claimed_by == claimant if claimant is not None else c.claimed_by.is_(None),
+        ]
         values: dict[str, Any] = {"status": status, "last_error": error[:2000], "claimed_at": None}
         if status == "pending":
             values["next_attempt_at"] = now
@@ -158,15 +260,29 @@ class OutboxRepo:
     def reopen_uncertain(self, item_id: int, worker: str) -> bool:
         """A worker thought dead finished after all: its row goes back to it to record the outcome."""
         c = t.outbox.c
-        return self.conn.execute(update(t.outbox).where(c.id == item_id, c.status == "uncertain").values(
-            status="sending", claimed_by=worker, done_at=None)).rowcount == 1
+        return (
+            self.conn.execute(
+                update(t.outbox)
+                .where(c.id == item_id, c.status == "uncertain")
+                .values(status="sending", claimed_by=worker, done_at=None)
+            ).rowcount
+            == 1
+        )
 
     # -- admin actions ------------------------------------------------------------------------
 
     def admin_retry(self, item_id: int, now: datetime) -> bool:
         c = t.outbox.c
-        return self.conn.execute(update(t.outbox).where(c.id == item_id, c.status.in_(sorted(RETRYABLE))).values(
-            status="pending", next_attempt_at=now, attempts=0, done_at=None, claimed_at=None)).rowcount == 1
+        return (
+            self.conn.execute(
+                update(t.outbox)
+                .where(c.id == item_id, c.status.in_(sorted(RETRYABLE)))
+                .values(
+                    status="pending", next_attempt_at=now, attempts=0, done_at=None, claimed_at=None
+                )
+            ).rowcount
+            == 1
+        )
 
     def admin_mark_sent(self, item_id: int, now: datetime, note: str) -> bool:
         c = t.outbox.c
@@ -175,13 +291,25 @@ class OutboxRepo:
             return False
         answer = dict(row.provider_answer or {})
         answer["resolved"] = note
-        return self.conn.execute(update(t.outbox).where(c.id == item_id, c.status.in_(sorted(MARKABLE_SENT))).values(
-            status="sent", done_at=now, provider_answer=answer, last_error=None)).rowcount == 1
+        return (
+            self.conn.execute(
+                update(t.outbox)
+                .where(c.id == item_id, c.status.in_(sorted(MARKABLE_SENT)))
+                .values(status="sent", done_at=now, provider_answer=answer, last_error=None)
+            ).rowcount
+            == 1
+        )
 
     # -- reading ------------------------------------------------------------------------------
 
-    def list(self, *, kind: str | None = None, status: str | None = None, change_id: int | None = None,
-             limit: int = 200) -> list[OutboxItem]:
+    def list(
+        self,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        change_id: int | None = None,
+        limit: int = 200,
+    ) -> list[OutboxItem]:
         q = select(t.outbox).order_by(t.outbox.c.id.desc()).limit(limit)
         if kind:
             q = q.where(t.outbox.c.kind == kind)
@@ -192,6 +320,7 @@ class OutboxRepo:
         return [self._to(r) for r in self.conn.execute(q)]
 
     def counts(self) -> dict[str, int]:
-        rows = self.conn.execute(select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status))
+        rows = self.conn.execute(
+            select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)
+        )
         return {r[0]: r[1] for r in rows}
-

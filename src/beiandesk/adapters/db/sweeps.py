@@ -14,8 +14,9 @@ class SweepRepo:
         self.conn = conn
 
     def start(self, now: datetime) -> int:
-        return self.conn.execute(insert(t.sweep_runs).values(started_at=now, checked=0, failing=0)
-                                 ).inserted_primary_key[0]
+        return self.conn.execute(
+            insert(t.sweep_runs).values(started_at=now, checked=0, failing=0)
+        ).inserted_primary_key[0]
 
     def add_results(self, run_id: int, rows: list[dict]) -> None:
         """``rows``: ``{website_id, checked_at, ok, problems}``."""
@@ -23,23 +24,45 @@ class SweepRepo:
             self.conn.execute(insert(t.sweep_results), [{**r, "run_id": run_id} for r in rows])
 
     def finish(self, run_id: int, checked: int, failing: int, now: datetime) -> None:
-        self.conn.execute(update(t.sweep_runs).where(t.sweep_runs.c.id == run_id).values(
-            finished_at=now, checked=checked, failing=failing))
+        self.conn.execute(
+            update(t.sweep_runs)
+            .where(t.sweep_runs.c.id == run_id)
+            .values(finished_at=now, checked=checked, failing=failing)
+        )
 
     def runs(self, since: datetime) -> list[dict]:
         r = t.sweep_runs
-        q = select(r).where(r.c.started_at >= since, r.c.finished_at.is_not(None)).order_by(r.c.started_at)
+        q = (
+            select(r)
+            .where(r.c.started_at >= since, r.c.finished_at.is_not(None))
+            .order_by(r.c.started_at)
+        )
         return [dict(x._mapping) for x in self.conn.execute(q)]
 
     def history(self, website_id: int, limit: int = 30) -> list[dict]:
         s = t.sweep_results
-        q = select(s.c.checked_at, s.c.ok, s.c.problems).where(s.c.website_id == website_id) \
-            .order_by(desc(s.c.checked_at), desc(s.c.id)).limit(limit)
+        q = (
+            select(s.c.checked_at, s.c.ok, s.c.problems)
+            .where(s.c.website_id == website_id)
+            .order_by(desc(s.c.checked_at), desc(s.c.id))
+            .limit(limit)
+        )
         return [dict(x._mapping) for x in self.conn.execute(q)]
 
     def failing_of_run(self, run_id: int, limit: int = 200) -> list[dict]:
         s, w = t.sweep_results, t.websites
-        q = (select(s.c.website_id, s.c.checked_at, s.c.problems, w.c.filing_number, w.c.name, w.c.home_url)
-             .join(w, w.c.id == s.c.website_id).where(s.c.run_id == run_id, s.c.ok.is_(False))
-             .order_by(w.c.filing_number).limit(limit))
+        q = (
+            select(
+                s.c.website_id,
+                s.c.checked_at,
+                s.c.problems,
+                w.c.filing_number,
+                w.c.name,
+                w.c.home_url,
+            )
+            .join(w, w.c.id == s.c.website_id)
+            .where(s.c.run_id == run_id, s.c.ok.is_(False))
+            .order_by(w.c.filing_number)
+            .limit(limit)
+        )
         return [dict(x._mapping) for x in self.conn.execute(q)]

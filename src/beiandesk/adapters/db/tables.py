@@ -66,7 +66,8 @@ metadata = MetaData(
 _STATES = ", ".join(f"'{s.value}'" for s in ChangeState)
 
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
@@ -82,7 +83,8 @@ accounts = Table(
 )
 
 subjects = Table(
-    "subjects", metadata,
+    "subjects",
+    metadata,
     Column("id", Integer, primary_key=True),
     # NULL: an imported subject not linked to an applicant account yet (accounts link).
     Column("account_id", ForeignKey("accounts.id"), nullable=True, index=True),
@@ -100,7 +102,8 @@ subjects = Table(
 )
 
 websites = Table(
-    "websites", metadata,
+    "websites",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("subject_id", ForeignKey("subjects.id"), nullable=False, index=True),
     Column("filing_number", String(64), nullable=False, unique=True),
@@ -116,7 +119,8 @@ websites = Table(
 )
 
 website_history = Table(
-    "website_history", metadata,
+    "website_history",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("website_id", ForeignKey("websites.id"), nullable=False, index=True),
     Column("version", Integer, nullable=False),
@@ -128,13 +132,15 @@ website_history = Table(
 
 #: Every filed domain (A-label) → its website: "a domain is filed under one website only".
 website_domains = Table(
-    "website_domains", metadata,
+    "website_domains",
+    metadata,
     Column("domain", String(253), primary_key=True),
     Column("website_id", ForeignKey("websites.id"), nullable=False, index=True),
 )
 
 change_orders = Table(
-    "change_orders", metadata,
+    "change_orders",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("website_id", ForeignKey("websites.id"), nullable=False, index=True),
     Column("subject_id", ForeignKey("subjects.id"), nullable=False),
@@ -162,7 +168,8 @@ change_orders = Table(
 )
 
 calls = Table(
-    "calls", metadata,
+    "calls",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("change_id", ForeignKey("change_orders.id"), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
@@ -175,7 +182,8 @@ calls = Table(
 )
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("change_id", ForeignKey("change_orders.id"), nullable=False, index=True),
     Column("at", UTCDateTime, nullable=False),
@@ -190,7 +198,8 @@ events = Table(
 )
 
 materials = Table(
-    "materials", metadata,
+    "materials",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("change_id", ForeignKey("change_orders.id"), nullable=False, index=True),
     Column("kind", String(32), nullable=False),
@@ -203,7 +212,8 @@ materials = Table(
 )
 
 verifications = Table(
-    "verifications", metadata,
+    "verifications",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("change_id", ForeignKey("change_orders.id"), nullable=False, index=True),
     Column("media", String(16), nullable=False),
@@ -216,7 +226,8 @@ verifications = Table(
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("change_id", Integer, nullable=True, index=True),
@@ -233,13 +244,16 @@ outbox = Table(
     Column("done_at", UTCDateTime),
     #: The provider's answer to the last attempt (request id, serial number / BizId, code, message).
     Column("provider_answer", JSON),
-    CheckConstraint("status in ('pending', 'sending', 'sent', 'failed', 'kept', 'uncertain')", name="status"),
+    CheckConstraint(
+        "status in ('pending', 'sending', 'sent', 'failed', 'kept', 'uncertain')", name="status"
+    ),
     Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
 #: Each worker process's heartbeat: a claim whose claimant stopped beating is taken over.
 worker_heartbeats = Table(
-    "worker_heartbeats", metadata,
+    "worker_heartbeats",
+    metadata,
     Column("worker_id", String(64), primary_key=True),
     Column("host", String(64), nullable=False),
     Column("pid", Integer, nullable=False),
@@ -248,14 +262,16 @@ worker_heartbeats = Table(
 )
 
 domain_facts_cache = Table(
-    "domain_facts_cache", metadata,
+    "domain_facts_cache",
+    metadata,
     Column("domain", String(253), primary_key=True),
     Column("facts", JSON, nullable=False),
     Column("fetched_at", UTCDateTime, nullable=False),
 )
 
 auth_codes = Table(
-    "auth_codes", metadata,
+    "auth_codes",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("code", String(32), nullable=False, unique=True),
     Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
@@ -272,7 +288,8 @@ auth_codes = Table(
 #: One row per issued token / console session (the token carries ``jti``); checked on each
 #: request, so a logout or a disabled account is refused at once on every node.
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("jti", String(64), primary_key=True),
     Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -282,7 +299,8 @@ sessions = Table(
 
 #: Failed logins per user name (also unknown ones), for the throttle; cleared on success.
 login_failures = Table(
-    "login_failures", metadata,
+    "login_failures",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False),
     Column("at", UTCDateTime, nullable=False),
@@ -290,7 +308,8 @@ login_failures = Table(
 )
 
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("at", UTCDateTime, nullable=False, index=True),
     Column("actor", String(64), nullable=False),
@@ -306,7 +325,8 @@ audit_log = Table(
 #: re-run never send the same reminder twice; a renewed domain has a new ``due_on`` and so
 #: starts afresh.
 reminders_sent = Table(
-    "reminders_sent", metadata,
+    "reminders_sent",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("target", String(255), nullable=False),
@@ -322,7 +342,8 @@ reminders_sent = Table(
 #: An integrator's subscription: change-order timeline events of ``events`` kinds (``*`` = all)
 #: are POSTed to ``url``, signed with ``secret`` (stored encrypted like personal data).
 webhooks = Table(
-    "webhooks", metadata,
+    "webhooks",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("url", String(2000), nullable=False),
     Column("secret_enc", Text, nullable=False),
@@ -334,7 +355,8 @@ webhooks = Table(
 
 #: One row per delivery attempt (the outbox row holds the delivery; this is its log).
 webhook_deliveries = Table(
-    "webhook_deliveries", metadata,
+    "webhook_deliveries",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("webhook_id", ForeignKey("webhooks.id"), nullable=False, index=True),
     Column("outbox_id", Integer, nullable=False),
@@ -352,7 +374,8 @@ webhook_deliveries = Table(
 #: What each open filed website depends on and when it lapses (domains, the server), refreshed by
 #: the daily job so the admin page of upcoming expiries is one indexed query.
 expiry_watch = Table(
-    "expiry_watch", metadata,
+    "expiry_watch",
+    metadata,
     Column("website_id", ForeignKey("websites.id"), primary_key=True),
     Column("kind", String(32), primary_key=True),
     Column("what", String(253), primary_key=True),
@@ -362,7 +385,8 @@ expiry_watch = Table(
 
 #: The reviewer working on an order (domain/claims.py): one row per order, stale after 30 min.
 claims = Table(
-    "claims", metadata,
+    "claims",
+    metadata,
     Column("change_id", ForeignKey("change_orders.id"), primary_key=True),
     Column("account_id", ForeignKey("accounts.id"), nullable=False),
     Column("username", String(64), nullable=False),
@@ -372,7 +396,8 @@ claims = Table(
 
 #: One compliance sweep (``beiandesk sweep`` or the scheduled one): when, how many, how many failed.
 sweep_runs = Table(
-    "sweep_runs", metadata,
+    "sweep_runs",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("started_at", UTCDateTime, nullable=False, index=True),
     Column("finished_at", UTCDateTime),
@@ -382,7 +407,8 @@ sweep_runs = Table(
 
 #: Each website's result in each sweep: the history of its footer and reachability.
 sweep_results = Table(
-    "sweep_results", metadata,
+    "sweep_results",
+    metadata,
     Column("id", Integer, primary_key=True),
     Column("run_id", ForeignKey("sweep_runs.id"), nullable=False, index=True),
     Column("website_id", ForeignKey("websites.id"), nullable=False),

@@ -46,8 +46,14 @@ def _write_lock(engine: Engine) -> threading.RLock | None:
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, cipher: DataCipher, *, readonly: bool = False,
-                 on_queued: Callable[[list[int]], Any] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        cipher: DataCipher,
+        *,
+        readonly: bool = False,
+        on_queued: Callable[[list[int]], Any] | None = None,
+    ) -> None:
         self.engine, self.cipher, self.readonly = engine, cipher, readonly
         self._after: list[Callable[[], Any]] = []
         #: Called after commit with the outbox rows the repositories queued by themselves

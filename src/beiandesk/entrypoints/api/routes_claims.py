@@ -29,4 +29,5 @@ def release(d: DepsDep, account: StaffDep, change_id: RowId) -> dict[str, Any]:
 def reveal_identity(d: DepsDep, account: StaffDep, change_id: RowId) -> dict[str, Any]:
     """主体与负责人的完整证件号码（供与证件照片核对；每次查看都记入审计日志）。"""
     from beiandesk.services import reveal
+
     return reveal.reveal_identity(d, account, change_id)

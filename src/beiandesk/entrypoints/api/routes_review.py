@@ -19,31 +19,43 @@ router = APIRouter(prefix="/api/v1")
 
 
 @router.get("/review/queue", tags=["review"])
-def review_queue(d: DepsDep, account: StaffDep,
-                 q: Annotated[str, Query(max_length=200, description="备案号、域名、网站或主体名称")] = "",
-                 state: Annotated[str, Query(max_length=32, description="只看该状态（空 = 按 tab）")] = "",
-                 province: Annotated[str, Query(max_length=16)] = "",
-                 overdue: bool = False,
-                 tab: Annotated[str, Query(pattern="^(review|sms|authority)$")] = "review") -> list[dict[str, Any]]:
+def review_queue(
+    d: DepsDep,
+    account: StaffDep,
+    q: Annotated[str, Query(max_length=200, description="备案号、域名、网站或主体名称")] = "",
+    state: Annotated[str, Query(max_length=32, description="只看该状态（空 = 按 tab）")] = "",
+    province: Annotated[str, Query(max_length=16)] = "",
+    overdue: bool = False,
+    tab: Annotated[str, Query(pattern="^(review|sms|authority)$")] = "review",
+) -> list[dict[str, Any]]:
     """Orders waiting for first review (call-due first, then the earliest working-day deadline),
     or those in the SMS check (``tab=sms``) or with the 管局 (``tab=authority``); each with
     ``claimed_by`` (the reviewer working on it, or null)."""
     from beiandesk.domain.queue_filter import QueueFilter
     from beiandesk.domain.states import ChangeState
     from beiandesk.services import review_queue as rq
+
     if state and state not in ChangeState.__members__:
-        raise RequestValidationError([{"type": "enum", "loc": ("query", "state"), "msg": "未知的状态",
-                                       "input": state}])
-    flt = QueueFilter(q=q, state=ChangeState(state) if state else None, province=province, overdue=overdue)
+        raise RequestValidationError(
+            [{"type": "enum", "loc": ("query", "state"), "msg": "未知的状态", "input": state}]
+        )
+    flt = QueueFilter(
+        q=q, state=ChangeState(state) if state else None, province=province, overdue=overdue
+    )
     now = d.clock.now()
     out = []
     for row in rq.search(d, account, flt, tab):
         o, c = row["order"], row["claim"]
-        out.append({**views.change(o, staff=True), **console.queue_flags(o, now),
-                    "filing_number": row["filing_number"],
-                    "subject_name": row["subject"].name if row["subject"] else "",
-                    "province": row["subject"].province if row["subject"] else "",
-                    "claimed_by": c.username if c else None})
+        out.append(
+            {
+                **views.change(o, staff=True),
+                **console.queue_flags(o, now),
+                "filing_number": row["filing_number"],
+                "subject_name": row["subject"].name if row["subject"] else "",
+                "province": row["subject"].province if row["subject"] else "",
+                "claimed_by": c.username if c else None,
+            }
+        )
     return out
 
 
@@ -59,14 +71,23 @@ def reveal_contact(d: DepsDep, account: StaffDep, change_id: RowId) -> dict[str,
 
 
 @router.post("/review/changes/{change_id}/approve", tags=["review"])
-def approve(d: DepsDep, account: StaffDep, change_id: RowId,
-            body: Annotated[ApproveBody | None, Body()] = None) -> JSONResponse:
-    return _json(review.approve(d, account, change_id, (body or ApproveBody()).note), account=account)
+def approve(
+    d: DepsDep,
+    account: StaffDep,
+    change_id: RowId,
+    body: Annotated[ApproveBody | None, Body()] = None,
+) -> JSONResponse:
+    return _json(
+        review.approve(d, account, change_id, (body or ApproveBody()).note), account=account
+    )
 
 
 @router.post("/review/changes/{change_id}/reject", tags=["review"])
 def reject(d: DepsDep, account: StaffDep, change_id: RowId, body: RejectBody) -> JSONResponse:
-    return _json(review.reject(d, account, change_id, [r.model_dump() for r in body.reasons]), account=account)
+    return _json(
+        review.reject(d, account, change_id, [r.model_dump() for r in body.reasons]),
+        account=account,
+    )
 
 
 @router.post("/review/changes/{change_id}/resend", tags=["review"])
@@ -75,8 +96,12 @@ def resend(d: DepsDep, account: StaffDep, change_id: RowId) -> JSONResponse:
 
 
 @router.get("/admin/outbox", tags=["admin"])
-def admin_outbox(d: DepsDep, account: AdminDep, kind: Annotated[str | None, Query(max_length=32)] = None,
-                 status: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, Any]:
+def admin_outbox(
+    d: DepsDep,
+    account: AdminDep,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+) -> dict[str, Any]:
     return review.outbox(d, account, kind, status)
 
 
@@ -84,6 +109,7 @@ def admin_outbox(d: DepsDep, account: AdminDep, kind: Annotated[str | None, Quer
 def admin_outbox_retry(d: DepsDep, account: AdminDep, item_id: RowId) -> dict[str, Any]:
     """Send a 发送失败 or 待确认 row again (409 ``outbox_state_conflict`` in any other state)."""
     from beiandesk.services import outbox_admin
+
     return outbox_admin.retry(d, account, item_id)
 
 
@@ -91,6 +117,7 @@ def admin_outbox_retry(d: DepsDep, account: AdminDep, item_id: RowId) -> dict[st
 def admin_outbox_mark_sent(d: DepsDep, account: AdminDep, item_id: RowId) -> dict[str, Any]:
     """Close a 待确认 row the admin confirmed went out (409 ``outbox_state_conflict`` otherwise)."""
     from beiandesk.services import outbox_admin
+
     return outbox_admin.mark_sent(d, account, item_id)
 
 
@@ -99,10 +126,16 @@ async def authority_callback(request: Request, d: DepsDep) -> dict[str, Any]:
     from starlette.concurrency import run_in_threadpool
 
     from beiandesk.services import authority
+
     body = await request.body()
     one = request.headers.get("x-beiandesk-signature")  # t=UNIX,v1=HEX (else the legacy pair)
-    ok = await run_in_threadpool(authority.callback, d, body, request.headers.get("x-sandbox-timestamp"),
-                                 one or request.headers.get("x-sandbox-signature"))
+    ok = await run_in_threadpool(
+        authority.callback,
+        d,
+        body,
+        request.headers.get("x-sandbox-timestamp"),
+        one or request.headers.get("x-sandbox-signature"),
+    )
     return {"ok": ok}
 
 

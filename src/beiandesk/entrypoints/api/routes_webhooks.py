@@ -21,12 +21,28 @@ router = APIRouter(prefix="/api/v1/admin/webhooks", tags=["webhooks"])
 
 
 class WebhookBody(Strict):
-    url: Annotated[str, Field(min_length=8, max_length=rules.MAX_URL, examples=["https://example.com/hooks/beiandesk"])]
-    secret: Annotated[str, Field(min_length=1, max_length=rules.MAX_SECRET,
-                                 description=f"签名密钥（HMAC-SHA256 的密钥；建议至少 {rules.RECOMMENDED_SECRET} 个随机字符）")]
-    events: Annotated[list[Annotated[str, Field(max_length=40)]], Field(
-        max_length=40, description="订阅的事件类型（办理记录的 kind）；* 表示全部",
-        examples=[["authority_submitted", "approved", "authority_rejected"]])]
+    url: Annotated[
+        str,
+        Field(
+            min_length=8, max_length=rules.MAX_URL, examples=["https://example.com/hooks/beiandesk"]
+        ),
+    ]
+    secret: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=rules.MAX_SECRET,
+            description=f"签名密钥（HMAC-SHA256 的密钥；建议至少 {rules.RECOMMENDED_SECRET} 个随机字符）",
+        ),
+    ]
+    events: Annotated[
+        list[Annotated[str, Field(max_length=40)]],
+        Field(
+            max_length=40,
+            description="订阅的事件类型（办理记录的 kind）；* 表示全部",
+            examples=[["authority_submitted", "approved", "authority_rejected"]],
+        ),
+    ]
 
 
 class WebhookOut(Strict):
@@ -74,7 +90,11 @@ def delete_webhook(d: DepsDep, account: AdminDep, webhook_id: RowId) -> Response
 
 
 @router.get("/{webhook_id}/deliveries", response_model=list[DeliveryOut])
-def webhook_deliveries(d: DepsDep, account: AdminDep, webhook_id: RowId,
-                       limit: Annotated[int, Query(ge=1, le=500)] = 200) -> list[dict[str, Any]]:
+def webhook_deliveries(
+    d: DepsDep,
+    account: AdminDep,
+    webhook_id: RowId,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> list[dict[str, Any]]:
     """投递记录（最新在前）：每次尝试一条，含 HTTP 状态、时间和第几次尝试。"""
     return webhooks.deliveries(d, account, webhook_id, limit)

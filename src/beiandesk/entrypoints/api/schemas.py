@@ -19,7 +19,9 @@ def clean_text(value: Any) -> Any:
     if isinstance(value, str):
         bad = first_forbidden_char(value)
         if bad is not None:
-            raise PydanticCustomError("control_character", "含有不允许的控制字符 U+{cp}", {"cp": f"{ord(bad):04X}"})
+            raise PydanticCustomError(
+                "control_character", "含有不允许的控制字符 U+{cp}", {"cp": f"{ord(bad):04X}"}
+            )
     elif isinstance(value, list | tuple):
         for item in value:
             clean_text(item)
@@ -49,7 +51,9 @@ class Strict(BaseModel):
 MAX_REPORTED_ERRORS = 20
 
 
-def unknown_keys(model: type[BaseModel], data: Any, prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def unknown_keys(
+    model: type[BaseModel], data: Any, prefix: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """Up to ``MAX_REPORTED_ERRORS`` keys of ``data`` that ``model`` (and its nested ``Strict``
     models) does not know, as validation errors — checked before pydantic builds one error per key."""
     if not isinstance(data, dict):
@@ -58,8 +62,14 @@ def unknown_keys(model: type[BaseModel], data: Any, prefix: tuple[str, ...] = ()
     for key, value in data.items():
         field = model.model_fields.get(key) if isinstance(key, str) else None
         if field is None:
-            found.append({"type": "extra_forbidden", "loc": ("body", *prefix, str(key)[:64]),
-                          "msg": "Extra inputs are not permitted", "input": None})
+            found.append(
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("body", *prefix, str(key)[:64]),
+                    "msg": "Extra inputs are not permitted",
+                    "input": None,
+                }
+            )
         else:
             nested = field.annotation
             for candidate in getattr(nested, "__args__", (nested,)):
@@ -92,9 +102,13 @@ class ResourcePatch(Strict):
 
 class ProposedPatch(Strict):
     name: Short | None = None
-    domains: Annotated[list[Annotated[str, Field(max_length=253)]], Field(max_length=50)] | None = None
+    domains: Annotated[list[Annotated[str, Field(max_length=253)]], Field(max_length=50)] | None = (
+        None
+    )
     home_url: Annotated[str, Field(max_length=2048)] | None = None
-    content_categories: Annotated[list[Annotated[str, Field(max_length=50)]], Field(max_length=20)] | None = None
+    content_categories: (
+        Annotated[list[Annotated[str, Field(max_length=50)]], Field(max_length=20)] | None
+    ) = None
     principal: PrincipalPatch | None = None
     resource: ResourcePatch | None = None
 

@@ -19,6 +19,7 @@ log = logging.getLogger("beiandesk")
 def refuse_to_start(settings: Settings) -> None:
     """``serve``/``worker``: one Chinese line on stderr naming the variable, exit 2."""
     from beiandesk import startup
+
     found = startup.problems(settings)
     if found:
         print(f"beiandesk: {found[0][1]}", file=sys.stderr)
@@ -27,6 +28,7 @@ def refuse_to_start(settings: Settings) -> None:
 
 def _build() -> Any:
     from beiandesk import bootstrap, startup
+
     settings = Settings()
     try:
         return bootstrap.build(settings).deps
@@ -44,6 +46,7 @@ def _refused(exc: Exception) -> typer.Exit:
 def _read_password() -> str:
     if sys.stdin.isatty():
         import getpass
+
         return getpass.getpass("密码：")
     line = sys.stdin.readline()
     if not line:
@@ -59,8 +62,10 @@ def _print_account(view: dict[str, Any], as_json: bool, one_time: str | None = N
         return
     state = "已停用" if view["disabled"] else "启用"
     subjects = "、".join(view["subjects"]) or "—"
-    typer.echo(f"{view['username']}（{view['role']}，{state}）显示名：{view['display_name'] or '—'}"
-               f" 邮箱：{view['email'] or '—'} 主体：{subjects}")
+    typer.echo(
+        f"{view['username']}（{view['role']}，{state}）显示名：{view['display_name'] or '—'}"
+        f" 邮箱：{view['email'] or '—'} 主体：{subjects}"
+    )
     if one_time:
         typer.echo(f"一次性密码（只显示这一次，首次登录后须修改）：{one_time}")
 
@@ -70,9 +75,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(accounts_app, name="accounts")
 
     @app.command("check-config")
-    def check_config(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    def check_config(
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    ) -> None:
         """显示生效的配置（密钥已遮盖）和缺少的设置；有问题时退出码 1。"""
         from beiandesk import startup
+
         result = startup.report(Settings())
         if as_json:
             sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str) + "\n")
@@ -81,7 +89,9 @@ def register(app: typer.Typer) -> None:
                 value = item.get("effective", item["value"])
                 mark = "" if item["source"] == "default" else "  (已设置)"
                 typer.echo(f"{name} = {'' if value is None else value}{mark}")
-            typer.echo(f"管局报送：{'管局工作台（人工）' if result['gateway'] == 'desk' else '网关'}")
+            typer.echo(
+                f"管局报送：{'管局工作台（人工）' if result['gateway'] == 'desk' else '网关'}"
+            )
             for p in result["problems"]:
                 typer.echo(f"✗ {p['message']}", err=True)
             if result["ok"]:
@@ -89,33 +99,50 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(EXIT_OK if result["ok"] else EXIT_REFUSED)
 
     @accounts_app.command("create")
-    def create(username: Annotated[str, typer.Argument(help="用户名")],
-               role: Annotated[str, typer.Option("--role", help="applicant | reviewer | admin")],
-               display_name: Annotated[str, typer.Option("--display-name", help="显示名")] = "",
-               email: Annotated[str, typer.Option("--email", help="电子邮箱")] = "",
-               subject: Annotated[list[str] | None, typer.Option("--subject", help="关联的主体备案号（可多次）")] = None,
-               password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读入密码")] = False,
-               as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    def create(
+        username: Annotated[str, typer.Argument(help="用户名")],
+        role: Annotated[str, typer.Option("--role", help="applicant | reviewer | admin")],
+        display_name: Annotated[str, typer.Option("--display-name", help="显示名")] = "",
+        email: Annotated[str, typer.Option("--email", help="电子邮箱")] = "",
+        subject: Annotated[
+            list[str] | None, typer.Option("--subject", help="关联的主体备案号（可多次）")
+        ] = None,
+        password_stdin: Annotated[
+            bool, typer.Option("--password-stdin", help="从标准输入读入密码")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    ) -> None:
         """新建账号；不给密码时生成一次性密码（只显示一次）。"""
         from beiandesk.domain.errors import DomainError
         from beiandesk.services import accounts, audit
+
         if role not in ("applicant", "reviewer", "admin"):
             print("beiandesk: --role 只能是 applicant / reviewer / admin。", file=sys.stderr)
             raise typer.Exit(EXIT_USAGE)
         password = _read_password() if password_stdin else None
         d = _build()
         try:
-            view, one_time = accounts.create(d, actor=audit.CLI_ACTOR, username=username, role=role,
-                                             display_name=display_name, email=email,
-                                             subjects=subject or [], password=password)
+            view, one_time = accounts.create(
+                d,
+                actor=audit.CLI_ACTOR,
+                username=username,
+                role=role,
+                display_name=display_name,
+                email=email,
+                subjects=subject or [],
+                password=password,
+            )
         except DomainError as exc:
             raise _refused(exc) from None
         _print_account(view, as_json, one_time)
 
     @accounts_app.command("list")
-    def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    def list_cmd(
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    ) -> None:
         """列出所有账号。"""
         from beiandesk.services import accounts
+
         rows = accounts.list_accounts(_build())
         if as_json:
             sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
@@ -127,9 +154,12 @@ def register(app: typer.Typer) -> None:
     def _update(username: str, as_json: bool = False, **changes: Any) -> None:
         from beiandesk.domain.errors import DomainError
         from beiandesk.services import accounts, audit
+
         d = _build()
         try:
-            view = accounts.update(d, actor=audit.CLI_ACTOR, account_id=accounts.id_of(d, username), **changes)
+            view = accounts.update(
+                d, actor=audit.CLI_ACTOR, account_id=accounts.id_of(d, username), **changes
+            )
         except DomainError as exc:
             raise _refused(exc) from None
         _print_account(view, as_json)
@@ -145,8 +175,11 @@ def register(app: typer.Typer) -> None:
         _update(username, as_json, disabled=False)
 
     @accounts_app.command("set-role")
-    def set_role(username: str, role: Annotated[str, typer.Argument(help="applicant | reviewer | admin")],
-                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    def set_role(
+        username: str,
+        role: Annotated[str, typer.Argument(help="applicant | reviewer | admin")],
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
         """修改账号角色（最后一个启用的管理员不能降级）。"""
         if role not in ("applicant", "reviewer", "admin"):
             print("beiandesk: 角色只能是 applicant / reviewer / admin。", file=sys.stderr)
@@ -154,24 +187,32 @@ def register(app: typer.Typer) -> None:
         _update(username, as_json, role=role)
 
     @accounts_app.command("link")
-    def link(username: str,
-             subject: Annotated[list[str], typer.Option("--subject", help="主体备案号（可多次）")],
-             as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    def link(
+        username: str,
+        subject: Annotated[list[str], typer.Option("--subject", help="主体备案号（可多次）")],
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
         """把已备案主体关联到申请人账号（一个主体只属于一个账号）。"""
         _update(username, as_json, add_subjects=subject)
 
     @accounts_app.command("reset-password")
-    def reset_password(username: str,
-                       password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读入新密码")] = False,
-                       as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    def reset_password(
+        username: str,
+        password_stdin: Annotated[
+            bool, typer.Option("--password-stdin", help="从标准输入读入新密码")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    ) -> None:
         """重置密码；不给密码时生成一次性密码（只显示一次），该账号的所有会话立即失效。"""
         from beiandesk.domain.errors import DomainError
         from beiandesk.services import accounts, audit
+
         password = _read_password() if password_stdin else None
         d = _build()
         try:
-            view, one_time = accounts.reset_password(d, actor=audit.CLI_ACTOR,
-                                                     account_id=accounts.id_of(d, username), password=password)
+            view, one_time = accounts.reset_password(
+                d, actor=audit.CLI_ACTOR, account_id=accounts.id_of(d, username), password=password
+            )
         except DomainError as exc:
             raise _refused(exc) from None
         _print_account(view, as_json, one_time)

@@ -28,15 +28,17 @@ def _valid_url(url: str) -> bool:
 
 def check_site(
     url: str = typer.Argument(..., help="网站首页地址，如 https://www.example.cn/"),
-    filing_number: str = typer.Option(..., "--filing-number",
-                                      help="网站备案号，如 粤ICP备20260001号-1"),
+    filing_number: str = typer.Option(
+        ..., "--filing-number", help="网站备案号，如 粤ICP备20260001号-1"
+    ),
     as_json: bool = typer.Option(False, "--json", help="输出一个 JSON 对象 {ok, problems}"),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="每一步网络操作的超时（秒）"),
 ) -> None:
     """访问网站首页，检查页脚备案号和指向 beian.miit.gov.cn 的链接。"""
     if not _valid_url(url):
-        raise usage_error(f"网址无效：{url!r}（需要完整的 http:// 或 https:// 网址，"
-                          f"或 file:// 本地网页）")
+        raise usage_error(
+            f"网址无效：{url!r}（需要完整的 http:// 或 https:// 网址，或 file:// 本地网页）"
+        )
     expected = parse_filing_number(filing_number)
     if expected is None:
         raise usage_error(f"备案号格式不正确：{filing_number!r}（应形如 粤ICP备20260001号-1）")

@@ -15,13 +15,24 @@ from beiandesk.domain.problems import Problem, error
 from beiandesk.entrypoints.api.schemas import ProposedPatch
 
 PRINCIPAL_KEYS = ("name", "id_type", "id_number", "mobile", "email")
-RESOURCE_KEYS = ("kind", "region", "public_ip", "billing", "purchased_at", "expires_at", "instance_id", "auth_code")
+RESOURCE_KEYS = (
+    "kind",
+    "region",
+    "public_ip",
+    "billing",
+    "purchased_at",
+    "expires_at",
+    "instance_id",
+    "auth_code",
+)
 #: Where problems are shown: one slot per input (problem ``field`` values of the rules), plus a
 #: general slot at the top of the form for anything without an input of its own.
 SLOTS = (
     ("proposed.name", "proposed.domains", "proposed.home_url", "proposed.content_categories")
-    + tuple(f"proposed.principal.{k}" for k in PRINCIPAL_KEYS) + ("proposed.principal",)
-    + tuple(f"resource.{k}" for k in RESOURCE_KEYS) + ("resource", "general")
+    + tuple(f"proposed.principal.{k}" for k in PRINCIPAL_KEYS)
+    + ("proposed.principal",)
+    + tuple(f"resource.{k}" for k in RESOURCE_KEYS)
+    + ("resource", "general")
 )
 _ALIASES = {"proposed.resource": "resource"}
 
@@ -35,7 +46,7 @@ def slot_of(field: str | None) -> str:
     f = (field or "").split("[")[0]
     for old, new in _ALIASES.items():
         if f == old or f.startswith(old + "."):
-            f = new + f[len(old):]
+            f = new + f[len(old) :]
     while f:
         if f in SLOTS:
             return f
@@ -52,14 +63,19 @@ def grouped(problems: list[Problem]) -> dict[str, list[Problem]]:
 
 def values_from_info(info: dict[str, Any]) -> dict[str, Any]:
     """Form values from a (masked) website snapshot of ``views.info``."""
-    return {"name": info["name"], "domains": list(info["domains"]), "home_url": info["home_url"],
-            "content_categories": list(info["content_categories"]),
-            "principal": {k: info["principal"].get(k) or "" for k in PRINCIPAL_KEYS},
-            "resource": {k: info["resource"].get(k) or "" for k in RESOURCE_KEYS}}
+    return {
+        "name": info["name"],
+        "domains": list(info["domains"]),
+        "home_url": info["home_url"],
+        "content_categories": list(info["content_categories"]),
+        "principal": {k: info["principal"].get(k) or "" for k in PRINCIPAL_KEYS},
+        "resource": {k: info["resource"].get(k) or "" for k in RESOURCE_KEYS},
+    }
 
 
 def values_from_form(data: FormData) -> dict[str, Any]:
     """What the person typed, to show it again (and to check it) without saving."""
+
     def text(key: str, limit: int = 2048) -> str:
         value = data.get(key)
         return value.strip()[:limit] if isinstance(value, str) else ""
@@ -67,17 +83,24 @@ def values_from_form(data: FormData) -> dict[str, Any]:
     def many(key: str) -> list[str]:
         return [v.strip()[:253] for v in data.getlist(key) if isinstance(v, str) and v.strip()]
 
-    return {"name": text("name", 200), "domains": many("domains"), "home_url": text("home_url"),
-            "content_categories": many("content_categories"),
-            "principal": {k: text(f"principal_{k}", 254) for k in PRINCIPAL_KEYS},
-            "resource": {k: text(f"resource_{k}", 64) for k in RESOURCE_KEYS}}
+    return {
+        "name": text("name", 200),
+        "domains": many("domains"),
+        "home_url": text("home_url"),
+        "content_categories": many("content_categories"),
+        "principal": {k: text(f"principal_{k}", 254) for k in PRINCIPAL_KEYS},
+        "resource": {k: text(f"resource_{k}", 64) for k in RESOURCE_KEYS},
+    }
 
 
 def patch_of(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """The partial ``proposed`` object for ``update_change``, or the form's own problems."""
     # An empty date means "none"; an empty type choice means "keep the current one".
-    resource = {k: (v or None) if k in ("purchased_at", "expires_at") else v
-                for k, v in values["resource"].items() if v or k != "kind"}
+    resource = {
+        k: (v or None) if k in ("purchased_at", "expires_at") else v
+        for k, v in values["resource"].items()
+        if v or k != "kind"
+    }
     raw = {**values, "resource": resource}
     try:
         patch = ProposedPatch.model_validate(raw)

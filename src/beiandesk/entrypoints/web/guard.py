@@ -87,7 +87,11 @@ async def form(request: Request) -> FormData:
     session.check_csrf(request, submitted if isinstance(submitted, str) else None)
     for _, value in data.multi_items():
         if isinstance(value, str) and first_forbidden_char(value) is not None:
-            raise DomainError("invalid_request", "填写的内容含有不允许的控制字符（如 NUL），请删除后重试。", status=422)
+            raise DomainError(
+                "invalid_request",
+                "填写的内容含有不允许的控制字符（如 NUL），请删除后重试。",
+                status=422,
+            )
     return data
 
 
@@ -99,9 +103,17 @@ async def call(fn: Callable[..., Any], *args: Any) -> Any:
 ERROR_TITLES = {401: "请先登录", 403: "没有权限", 404: "找不到该页面", 500: "出错了"}
 
 
-def error_page(request: Request, status: int, message: str, problems: list[Any] | None = None) -> Response:
-    return render.render(request, "error.html", status=status, title=ERROR_TITLES.get(status, "无法完成操作"),
-                         message=message, problems=problems or [])
+def error_page(
+    request: Request, status: int, message: str, problems: list[Any] | None = None
+) -> Response:
+    return render.render(
+        request,
+        "error.html",
+        status=status,
+        title=ERROR_TITLES.get(status, "无法完成操作"),
+        message=message,
+        problems=problems or [],
+    )
 
 
 class ConsoleRoute(APIRoute):
@@ -118,16 +130,25 @@ class ConsoleRoute(APIRoute):
             except NeedPasswordChange:
                 return render.redirect(request, "/account/password")
             except session.CsrfFailed:
-                return error_page(request, 403, "页面已过期或来源不明（安全校验未通过），请返回上一页刷新后重试。")
+                return error_page(
+                    request, 403, "页面已过期或来源不明（安全校验未通过），请返回上一页刷新后重试。"
+                )
             except RequestValidationError:
                 return error_page(request, 404, "页面不存在，或地址中的编号不正确。")
             except DomainError as exc:
                 if exc.status >= 500:
-                    log.warning("console %s %s: %s", request.method, request.url.path, scrub(exc.message))
+                    log.warning(
+                        "console %s %s: %s", request.method, request.url.path, scrub(exc.message)
+                    )
                 return error_page(request, exc.status, exc.message, exc.problems)
             except Exception as exc:
-                log.error("console %s %s failed: %s", request.method, request.url.path, scrub(repr(exc)),
-                          exc_info=exc)
+                log.error(
+                    "console %s %s failed: %s",
+                    request.method,
+                    request.url.path,
+                    scrub(repr(exc)),
+                    exc_info=exc,
+                )
                 return error_page(request, 500, "服务器内部错误，请稍后重试。")
 
         return run

@@ -14,7 +14,13 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 @router.get("/changes/{change_id}/verification-form.pdf")
 def verification_form(d: DepsDep, user: UserDep, change_id: int) -> Response:
     pdf = forms.verification_form_pdf(d, user, change_id)
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="verification-form-{change_id}.pdf"',
-        "Content-Security-Policy": "default-src 'none'; object-src 'self'",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="verification-form-{change_id}.pdf"',
+            "Content-Security-Policy": "default-src 'none'; object-src 'self'",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -22,7 +22,9 @@ _KEY = re.compile(r"^[0-9a-f]{64}$")
 
 def _page(request: Request, **kw: object) -> Response:
     ctx: dict[str, object] = {"result": None, "error": None, "dry_run": False, "filename": "", **kw}
-    return render.render(request, "imports.html", title="导入备案记录", nav="imports", shown=SHOWN, **ctx)
+    return render.render(
+        request, "imports.html", title="导入备案记录", nav="imports", shown=SHOWN, **ctx
+    )
 
 
 @router.get("/admin/imports")
@@ -36,13 +38,31 @@ async def upload(request: Request, d: DepsDep, user: AdminDep) -> Response:
     upload = data.get("file")
     dry_run = str(data.get("dry_run") or "") in ("1", "on", "true")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        return _page(request, result=None, error="请先选择要导入的文件（CSV、XLSX 或 JSON Lines）。", dry_run=dry_run)
+        return _page(
+            request,
+            result=None,
+            error="请先选择要导入的文件（CSV、XLSX 或 JSON Lines）。",
+            dry_run=dry_run,
+        )
     try:
-        result = await call(lambda: import_upload(d, upload.file, upload.filename or "", actor=user.username,
-                                                  dry_run=dry_run, keep_report=True))
+        result = await call(
+            lambda: import_upload(
+                d,
+                upload.file,
+                upload.filename or "",
+                actor=user.username,
+                dry_run=dry_run,
+                keep_report=True,
+            )
+        )
     except RecordsFileError as exc:
-        return _page(request, result=None, error=f"{exc.problem.message}（{exc.problem.code}）",
-                     dry_run=dry_run, filename=upload.filename)
+        return _page(
+            request,
+            result=None,
+            error=f"{exc.problem.message}（{exc.problem.code}）",
+            dry_run=dry_run,
+            filename=upload.filename,
+        )
     return _page(request, result=result, error=None, dry_run=dry_run, filename=upload.filename)
 
 
@@ -54,6 +74,11 @@ async def refused_rows(d: DepsDep, user: AdminDep, key: str) -> Response:
         content = await call(d.files.get, key)
     except (KeyError, FileNotFoundError, OSError):
         return Response(status_code=404)
-    return Response(content, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="refused-rows.csv"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        content,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="refused-rows.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -14,19 +14,42 @@ from beiandesk.services import webhooks
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 #: The kinds most integrators want, offered as ticks; the rest are typed in (or ``*``).
-COMMON_KINDS = (("submitted", "已提交初审"), ("provider_approved", "初审通过"), ("provider_rejected", "初审驳回"),
-                ("authority_submitted", "已提交管局"), ("authority_review", "管局审核中"),
-                ("authority_returned", "管局退回"), ("approved", "管局通过"), ("authority_rejected", "管局驳回"),
-                ("withdrawn", "已撤回"))
+COMMON_KINDS = (
+    ("submitted", "已提交初审"),
+    ("provider_approved", "初审通过"),
+    ("provider_rejected", "初审驳回"),
+    ("authority_submitted", "已提交管局"),
+    ("authority_review", "管局审核中"),
+    ("authority_returned", "管局退回"),
+    ("approved", "管局通过"),
+    ("authority_rejected", "管局驳回"),
+    ("withdrawn", "已撤回"),
+)
 
 
-def _page(request: Request, d: DepsDep, user: AdminDep, selected: int | None = None, status: int = 200,
-          values: dict | None = None) -> Response:
+def _page(
+    request: Request,
+    d: DepsDep,
+    user: AdminDep,
+    selected: int | None = None,
+    status: int = 200,
+    values: dict | None = None,
+) -> Response:
     hooks = webhooks.list_all(d, user)
     log = webhooks.deliveries(d, user, selected) if selected else []
-    return render.render(request, "webhooks.html", status=status, title="网络钩子", nav="webhooks", hooks=hooks,
-                         selected=selected, log=log, kinds=COMMON_KINDS, all_kinds=sorted(rules.EVENT_KINDS),
-                         values=values or {})
+    return render.render(
+        request,
+        "webhooks.html",
+        status=status,
+        title="网络钩子",
+        nav="webhooks",
+        hooks=hooks,
+        selected=selected,
+        log=log,
+        kinds=COMMON_KINDS,
+        all_kinds=sorted(rules.EVENT_KINDS),
+        values=values or {},
+    )
 
 
 @router.get("/admin/webhooks")
@@ -46,7 +69,11 @@ async def create(request: Request, d: DepsDep, user: AdminDep) -> Response:
     url = str(data.get("url") or "").strip()
     secret = str(data.get("secret") or "")
     events = [str(e) for e in data.getlist("events")]
-    events += [e.strip() for e in str(data.get("more_events") or "").replace("，", ",").split(",") if e.strip()]
+    events += [
+        e.strip()
+        for e in str(data.get("more_events") or "").replace("，", ",").split(",")
+        if e.strip()
+    ]
     try:
         hook = await call(webhooks.create, d, user, url, secret, events)
     except DomainError as exc:
@@ -54,7 +81,9 @@ async def create(request: Request, d: DepsDep, user: AdminDep) -> Response:
             raise
         session.flash(request, exc.message, "error")
         return render.redirect(request, "/admin/webhooks")
-    session.flash(request, f"已添加网络钩子 #{hook['id']}：订阅的事件将签名后 POST 到 {hook['url']}。")
+    session.flash(
+        request, f"已添加网络钩子 #{hook['id']}：订阅的事件将签名后 POST 到 {hook['url']}。"
+    )
     return render.redirect(request, f"/admin/webhooks/{hook['id']}")
 
 

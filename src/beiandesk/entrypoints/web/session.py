@@ -35,14 +35,22 @@ class Signer:
     """HMAC-SHA256 over a base64url JSON payload, with the issue time inside (max age checked)."""
 
     def __init__(self, secret: str, purpose: str) -> None:
-        self._key = hmac.new(secret.encode(), f"beiandesk-console:{purpose}".encode(), hashlib.sha256).digest()
+        self._key = hmac.new(
+            secret.encode(), f"beiandesk-console:{purpose}".encode(), hashlib.sha256
+        ).digest()
 
     def _sig(self, payload: bytes) -> str:
-        return base64.urlsafe_b64encode(hmac.new(self._key, payload, hashlib.sha256).digest()).decode().rstrip("=")
+        return (
+            base64.urlsafe_b64encode(hmac.new(self._key, payload, hashlib.sha256).digest())
+            .decode()
+            .rstrip("=")
+        )
 
     def dumps(self, value: dict[str, Any]) -> str:
         payload = base64.urlsafe_b64encode(
-            json.dumps({**value, "_t": int(time.time())}, ensure_ascii=False, separators=(",", ":")).encode()
+            json.dumps(
+                {**value, "_t": int(time.time())}, ensure_ascii=False, separators=(",", ":")
+            ).encode()
         ).rstrip(b"=")
         return f"{payload.decode()}.{self._sig(payload)}"
 
@@ -112,17 +120,25 @@ def token(request: Request) -> str | None:
     return tok if isinstance(tok, str) else None
 
 
-def flash(request: Request, text: str, level: str = "ok", items: list[str] | None = None,
-          target: str | None = None) -> None:
+def flash(
+    request: Request,
+    text: str,
+    level: str = "ok",
+    items: list[str] | None = None,
+    target: str | None = None,
+) -> None:
     """A message shown once, on the next page rendered (after a redirect).
 
     ``target`` names the page section (its element id) whose control caused the message: the
     page shows the message there, beside that control, instead of at the top (where a person
     who was sent down to the section would never see it).
     """
-    get(request)["flash"] = {"level": level, "text": text[:FLASH_CHARS],
-                             "items": [i[:FLASH_CHARS] for i in (items or [])[:FLASH_ITEMS]],
-                             "target": target}
+    get(request)["flash"] = {
+        "level": level,
+        "text": text[:FLASH_CHARS],
+        "items": [i[:FLASH_CHARS] for i in (items or [])[:FLASH_ITEMS]],
+        "target": target,
+    }
     _dirty(request)
 
 
@@ -138,7 +154,12 @@ def commit(request: Request, response: Response) -> Response:
     """Write the cookie back if the session changed during this request."""
     if getattr(request.state, "console_session_dirty", False):
         response.set_cookie(
-            COOKIE, _signer(request).dumps(get(request)), max_age=_max_age(request), path="/",
-            httponly=True, samesite="lax", secure=request.url.scheme == "https",
+            COOKIE,
+            _signer(request).dumps(get(request)),
+            max_age=_max_age(request),
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
         )
     return response

@@ -14,21 +14,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002f'
-down_revision = '0001'
+revision = "0002f"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('change_orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('round', sa.Integer(), server_default='0', nullable=False))
-    with op.batch_alter_table('calls', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('round', sa.Integer(), server_default='0', nullable=False))
+    with op.batch_alter_table("change_orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("round", sa.Integer(), server_default="0", nullable=False))
+    with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("round", sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('calls', schema=None) as batch_op:
-        batch_op.drop_column('round')
-    with op.batch_alter_table('change_orders', schema=None) as batch_op:
-        batch_op.drop_column('round')
+    with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.drop_column("round")
+    with op.batch_alter_table("change_orders", schema=None) as batch_op:
+        batch_op.drop_column("round")
