@@ -129,8 +129,9 @@ NARROW_EYE_DARK = 0.5
 #: skin painted or pasted over the eyes, ≈ 1.0) is not an open eye.
 MIN_OPEN_EYE_DARK = 0.78
 #: Mouth wide open when the inner-lip gap exceeds this share of the mouth width (closed or a
-#: smile with teeth together ≈ 0.0–0.2, talking ≈ 0.3, a yawn or shout ≥ 0.4).
-MAX_MOUTH_ASPECT = 0.33
+#: smile with teeth together ≈ 0.0–0.2 on the real set, mid-speech ≈ 0.37, a yawn or
+#: shout ≥ 0.4; the retouched open mouth of the astronaut set 0.31–0.36).
+MAX_MOUTH_ASPECT = 0.30
 #: Head turned left/right (yaw, from solvePnP of six landmarks on a generic 3-D face) beyond
 #: this is not facing the camera. Frontal faces measure −5°…+13° (the generic model's error),
 #: a three-quarter view ≥ 40°; a head turned to the side while talking ≈ 27°.
