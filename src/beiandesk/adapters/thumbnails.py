@@ -32,3 +32,14 @@ class OpenCVThumbnailer:
                                interpolation=cv2.INTER_AREA)
         ok, out = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         return out.tobytes() if ok else None
+
+    def intact(self, data: bytes) -> bool:
+        """False for a JPEG whose scan data was cut short and given an end marker: it is
+        structurally whole, but libjpeg fills the missing blocks with flat mid-grey (the same
+        test the photo check uses, adapters/photo/media.grey_tail). Other images: True."""
+        if data[:3] != b"\xff\xd8\xff":
+            return True
+        from beiandesk.adapters.photo.media import TRUNCATED_GREY_ROWS, grey_tail
+        flag = cv2.IMREAD_REDUCED_COLOR_4 if len(data) > 512 * 1024 else cv2.IMREAD_COLOR
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+        return image is not None and grey_tail(image) < TRUNCATED_GREY_ROWS

@@ -23,6 +23,11 @@ def upload_material(
     if problems:
         status = 413 if problems[0].code == "material_too_large" else 422
         raise DomainError(problems[0].code, problems[0].message, problems=problems, status=status)
+    intact = getattr(d.thumbnails, "intact", None)
+    if content_type == "image/jpeg" and intact is not None and not intact(data):
+        # Cut inside its scan data with an end marker appended: half the scan would be grey.
+        raise DomainError("material_unreadable", "图片文件不完整（可能上传中断），请重新上传完整的文件。",
+                          status=422)
     now = d.clock.now()
     with d.uow() as uow:
         order = load_own(uow, actor, change_id)
