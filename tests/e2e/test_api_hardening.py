@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import json
 import time
 from typing import Any
@@ -69,7 +70,21 @@ def _asgi_request(asgi: Any, method: str, path: str, body: bytes, headers: dict[
         elif message["type"] == "http.response.body":
             out["body"] += message.get("body", b"")
 
-    asyncio.run(asgi(scope, receive, send))
+    # In a thread of its own: an event loop another test left marked as running in this thread
+    # must not make asyncio.run refuse (seen in the full suite, never in this file alone).
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(asgi(scope, receive, send))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(120)
+    if errors:
+        raise errors[0]
     return out["status"], out["headers"], out["body"], state["sent"]
 
 

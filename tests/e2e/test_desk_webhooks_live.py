@@ -84,7 +84,12 @@ def test_desk_flow_with_signed_webhooks_over_http(tmp_path, database_url) -> Non
             first = receiver.got[0]["event"]
             assert sum(1 for g in receiver.got if g["event"]["id"] == first["id"]) == 2, receiver.got  # refused, retried
             assert kinds.count(first["kind"]) == 1  # delivered once; the refused try does not count
-            log = admin.get(f"/api/v1/admin/webhooks/{hook['id']}/deliveries").json()
+            # The worker writes an attempt to the log after the receiver has answered: wait for it.
+            def logged() -> list[dict] | None:
+                got = admin.get(f"/api/v1/admin/webhooks/{hook['id']}/deliveries").json()
+                return got if len([x for x in got if x["event_id"] == first["id"]]) >= 2 else None
+
+            log = wait_for(logged, timeout=30)
             assert {(x["status_code"], x["ok"]) for x in log} == {(503, False), (200, True)}
             assert [x["attempt"] for x in log if x["event_id"] == first["id"]] == [2, 1]
     finally:

@@ -14,7 +14,7 @@ from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
 from beiandesk.adapters.db.uow import SqlUnitOfWork
 from beiandesk.domain import change as rules
-from beiandesk.domain.errors import VersionConflict
+from beiandesk.domain.errors import DomainError, VersionConflict
 from beiandesk.domain.model import (
     Principal,
     Resource,
@@ -229,10 +229,12 @@ def test_the_repository_cannot_store_a_second_open_order(deps, records) -> None:
     account, subject, website = records
     _open_order(deps, records)
     with deps.uow() as uow:
-        # Bypass the has_open() check, as a race between two requests would.
+        # Bypass the has_open() check, as a race between two requests would: the database's
+        # unique index refuses it, and the repository says so as the domain error (409).
         order = rules.open_change(account, subject, website, False, NOW)
-        with pytest.raises(IntegrityError):
+        with pytest.raises(DomainError) as refused:
             uow.changes.save(order)
+        assert refused.value.code == "change_in_progress" and refused.value.status == 409
 
 
 def test_withdrawn_order_frees_the_website(deps, records) -> None:
