@@ -80,8 +80,8 @@ def test_pdf_with_active_content_is_refused(active: bytes) -> None:
     assert "PDF" in problems[0].message
 
 
-@pytest.mark.xfail(reason="a JPEG cut inside its scan data and given an EOI is structurally whole; telling "
-                          "needs a full entropy decode (the photo check's decoder, issue 12 helper H)", strict=False)
+@pytest.mark.xfail(reason="structurally whole, so the pure check cannot tell; the upload service refuses it "
+                          "after a decode (tests/e2e/test_material_truncated_jpeg.py)", strict=False)
 def test_a_jpeg_cut_inside_its_scan_is_refused() -> None:
     import cv2
     import numpy as np
