@@ -74,10 +74,23 @@ def test_import_report_exit_statuses_export_and_reimport(database_url: str, tmp_
     assert "domains" in r.stderr
 
 
+def _empty_target(database_url: str, tmp_path: Path, name: str) -> str:
+    """An empty database of the same engine to restore into (PostgreSQL: a new database)."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / (name + '.db')}"
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    db = f"beiandesk_restore_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db}"'))
+    admin.dispose()
+    return make_url(database_url).set(database=db).render_as_string(hide_password=False)
+
+
 def test_backup_and_restore_commands(database_url: str, tmp_path: Path) -> None:
-    if not database_url.startswith("sqlite"):
-        import pytest
-        pytest.skip("the restore target database for PostgreSQL is covered in tests/integration")
     env = _env(database_url, tmp_path)
     src = tmp_path / "r.csv"
     src.write_text(csv_text(rows(2)), encoding="utf-8")
@@ -85,11 +98,12 @@ def test_backup_and_restore_commands(database_url: str, tmp_path: Path) -> None:
     r = cli(env, "backup", str(tmp_path / "bk"))
     assert r.returncode == 0, r.stderr
     manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
-    assert manifest["dialect"] == "sqlite" and KEYS["data_key"] not in json.dumps(manifest)
+    dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    assert manifest["dialect"] == dialect and KEYS["data_key"] not in json.dumps(manifest)
     r = cli(env, "backup", str(tmp_path / "bk"))
     assert r.returncode == 2 and "backup_dir_not_empty" in r.stderr
 
-    env2 = _env(f"sqlite:///{tmp_path / 'restored.db'}", tmp_path, "b")
+    env2 = _env(_empty_target(database_url, tmp_path, "restored"), tmp_path, "b")
     r = cli(env2, "restore", str(tmp_path / "bk"))
     assert r.returncode == 0, r.stderr
     r = cli(env2, "import-records", str(src), "--json")
@@ -97,6 +111,6 @@ def test_backup_and_restore_commands(database_url: str, tmp_path: Path) -> None:
     r = cli(env2, "restore", str(tmp_path / "bk"))
     assert r.returncode == 2 and "restore_target_not_empty" in r.stderr
     wrong = {**env2, "BEIANDESK_DATA_KEY": "another-data-key-0123456789"}
-    r = cli({**wrong, "BEIANDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+    r = cli({**wrong, "BEIANDESK_DATABASE_URL": _empty_target(database_url, tmp_path, "x"),
              "BEIANDESK_STORAGE_DIR": str(tmp_path / "fx")}, "restore", str(tmp_path / "bk"))
     assert r.returncode == 2 and "backup_key_mismatch" in r.stderr
