@@ -9,6 +9,8 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.db.encoding import mobile_key as normalize_mobile_key
+from beiandesk.adapters.db.encoding import subject_values
 from beiandesk.adapters.db.records_import import sync_domains
 from beiandesk.domain.model import (
     Account,
@@ -20,11 +22,6 @@ from beiandesk.domain.model import (
     WebsiteInfo,
     WebsiteStatus,
 )
-
-
-def normalize_mobile_key(mobile: str) -> str:
-    digits = "".join(ch for ch in mobile if ch.isdigit())
-    return digits[-11:] if len(digits) >= 11 else digits
 
 
 class AccountRepo:
@@ -141,21 +138,7 @@ class SubjectRepo:
 
     def add(self, s: Subject, now: datetime) -> Subject:
         res = self.conn.execute(
-            insert(t.subjects).values(
-                account_id=s.account_id,
-                kind=str(s.kind),
-                name=s.name,
-                province=s.province,
-                id_type=s.id_type,
-                id_number_enc=self.cipher.encrypt(s.id_number),
-                filing_number=s.filing_number,
-                legal_rep=s.legal_rep,
-                principal_enc=self.cipher.encrypt_json(s.principal.to_dict()),
-                principal_mobile_hash=self.cipher.blind_index(
-                    normalize_mobile_key(s.principal.mobile)
-                ),
-                created_at=now,
-            )
+            insert(t.subjects).values(**subject_values(self.cipher, s, s.account_id), created_at=now)
         )
         return Subject(**{**s.__dict__, "id": res.inserted_primary_key[0]})
 

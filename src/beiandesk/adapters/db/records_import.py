@@ -19,6 +19,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.db.encoding import mobile_key as _mobile_key
+from beiandesk.adapters.db.encoding import subject_values
 from beiandesk.domain.domains import normalize_domain
 from beiandesk.domain.import_rows import subject_number_of
 from beiandesk.domain.model import (
@@ -29,11 +31,6 @@ from beiandesk.domain.model import (
     WebsiteInfo,
     WebsiteStatus,
 )
-
-
-def _mobile_key(mobile: str) -> str:
-    digits = "".join(ch for ch in mobile if ch.isdigit())
-    return digits[-11:] if len(digits) >= 11 else digits
 
 
 def sync_domains(conn: Connection, website_id: int, domains: Iterable[str]) -> None:
@@ -174,18 +171,7 @@ class ImportRepo:
     # --- writing --------------------------------------------------------------------------------
 
     def _subject_values(self, s: Subject, account_id: int | None) -> dict[str, Any]:
-        return dict(
-            account_id=account_id,
-            kind=str(s.kind),
-            name=s.name,
-            province=s.province,
-            id_type=s.id_type,
-            id_number_enc=self.cipher.encrypt(s.id_number),
-            filing_number=s.filing_number,
-            legal_rep=s.legal_rep,
-            principal_enc=self.cipher.encrypt_json(s.principal.to_dict()),
-            principal_mobile_hash=self.cipher.blind_index(_mobile_key(s.principal.mobile)),
-        )
+        return subject_values(self.cipher, s, account_id)
 
     def add_subjects(
         self, items: list[tuple[Subject, int | None]], now: datetime
