@@ -27,6 +27,7 @@ What it does and why:
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import socket
 import ssl
@@ -49,6 +50,7 @@ DEFAULT_MAX_REDIRECTS = 5
 TOTAL_TIMEOUT_FACTOR = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+READ_CHUNK = 65536
 USER_AGENT = "Mozilla/5.0 (compatible; beiandesk-site-probe/1.0; ICP footer check)"
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -220,7 +222,6 @@ class HttpSiteProbe:
         # ``file://`` pages: for the operator's CLI only (saved pages); never the server.
         self.allow_file = allow_file
         self._tls_context: ssl.SSLContext | None = None
-        self._local = threading.local()
 
     def probe(
         self, url: str, filing_number: str, field: str = "proposed.home_url"
@@ -263,20 +264,11 @@ class HttpSiteProbe:
             return self._read_file(url)
         deadline = time.monotonic() + self.timeout_s * TOTAL_TIMEOUT_FACTOR
         current, hops = url, []
-        client = self._client()
         while True:
             target = self.rewrite(current) if self.rewrite else current
-            result, location = self._get(client, target, deadline)
+            result, location = self._get(target, deadline)
             if location is None:
-                return FetchResult(
-                    result.url,
-                    result.status,
-                    result.text,
-                    result.encoding,
-                    result.content_type,
-                    result.truncated,
-                    tuple(hops),
-                )
+                return replace(result, redirects=tuple(hops))
             if len(hops) >= self.max_redirects:
                 if result.status == 200:  # a meta-refresh loop: judge the page we have
                     return result
@@ -290,38 +282,26 @@ class HttpSiteProbe:
             hops.append(target)
             current = next_url
 
-    def _client(self) -> httpx.Client:
-        """This thread's client. No connection is kept alive: each hop connects to the address
-        it pinned (a pooled connection could belong to another host's TLS session)."""
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = self._local.client = httpx.Client(
-                verify=self._tls(),
-                trust_env=False,
-                follow_redirects=False,
-                limits=httpx.Limits(max_keepalive_connections=0),
-            )
-        return client
-
-    def _tls(self) -> bool | ssl.SSLContext:
+    def _tls(self) -> ssl.SSLContext:
         """One TLS context for every fetch: loading the CA bundle costs ~30–130 ms, and a sweep
         of 10,000 sites paid it once a site (14 sites/s). A context is safe to share across
         threads; each connection still sends its own SNI and checks its own host name."""
-        if self.verify is not True:
+        if isinstance(self.verify, ssl.SSLContext):
             return self.verify
         with _TLS_LOCK:
             if self._tls_context is None:
-                import certifi
+                if self.verify:
+                    import certifi
 
-                self._tls_context = ssl.create_default_context(cafile=certifi.where())
+                    self._tls_context = ssl.create_default_context(cafile=certifi.where())
+                else:
+                    self._tls_context = ssl._create_unverified_context()
             return self._tls_context
 
     # One hop: the response, and where it redirects to (None for a final page).
-    def _get(
-        self, client: httpx.Client, url: str, deadline: float
-    ) -> tuple[FetchResult, str | None]:
+    def _get(self, url: str, deadline: float) -> tuple[FetchResult, str | None]:
         try:
-            parsed = httpx.URL(url)
+            parsed = httpx.URL(url)  # IDNA host (中文域名), percent-encoded path, port checks
         except (httpx.InvalidURL, TypeError) as exc:
             raise FetchError("bad_url", f"地址无效（{url}）") from exc
         if parsed.scheme not in ("http", "https") or not parsed.host:
@@ -331,7 +311,7 @@ class HttpSiteProbe:
         last: FetchError | None = None
         for ip in self._addresses(host, port):
             try:
-                return self._get_pinned(client, parsed, host, ip, deadline)
+                return self._get_pinned(parsed, host, ip, port, deadline)
             except _ConnectFailed as exc:
                 last = exc.error  # try the host's next address
         assert last is not None
@@ -342,80 +322,117 @@ class HttpSiteProbe:
             host, port, self.resolver, None if self.allow_private else self.forbidden
         )
 
+    def _step_timeout(self, deadline: float) -> float:
+        return max(0.1, min(self.timeout_s, deadline - time.monotonic()))
+
+    def _connect(
+        self, scheme: str, host: str, ip: str, port: int, deadline: float
+    ) -> socket.socket:
+        """A connection to ``ip`` exactly (no second DNS look-up); TLS with SNI and the
+        certificate check on ``host``. One connection per hop, never pooled: a kept-alive
+        connection could carry another host's TLS session."""
+        try:
+            sock = socket.create_connection((ip.split("%")[0], port), self._step_timeout(deadline))
+        except TimeoutError as exc:
+            raise _ConnectFailed(FetchError("timeout", f"连接 {host} 超时")) from exc
+        except OSError as exc:
+            failed = FetchError("connect", f"无法连接 {host}（{_short(exc)}）")
+            raise _ConnectFailed(failed) from exc
+        if scheme != "https":
+            return sock
+        try:
+            return self._tls().wrap_socket(sock, server_hostname=host.strip("[]"))
+        except TimeoutError as exc:
+            sock.close()
+            raise FetchError(
+                "timeout", f"{host} 在 {self.timeout_s:g} 秒内没有完成 HTTPS 握手"
+            ) from exc
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            sock.close()
+            raise FetchError(
+                "tls",
+                f"{host} 的 HTTPS 证书无效或握手失败（{_short(exc)}），浏览器会显示安全警告",
+            ) from exc
+        except OSError as exc:
+            sock.close()
+            raise FetchError("connect", f"无法连接 {host}（{_short(exc)}）") from exc
+
     def _get_pinned(
-        self, client: httpx.Client, url: httpx.URL, host: str, ip: str, deadline: float
+        self, url: httpx.URL, host: str, ip: str, port: int, deadline: float
     ) -> tuple[FetchResult, str | None]:
-        """GET ``url`` from ``ip`` exactly (no second DNS look-up); ``Host``/SNI stay ``host``."""
+        """GET ``url`` from ``ip``; ``Host``/SNI stay ``host``.
+
+        The standard library's HTTP/1.1 client on our own pinned socket: a sweep probes one
+        page per site, and httpx's request/response machinery cost ~0.5 ms CPU per page
+        against ~0.12 ms here (issue 11's profile)."""
         default_port = 443 if url.scheme == "https" else 80
         name = f"[{host}]" if ":" in host else host
         host_header = name if url.port in (None, default_port) else f"{name}:{url.port}"
-        extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-        remaining = max(0.1, deadline - time.monotonic())
-        request = client.build_request(
-            "GET",
-            url.copy_with(host=ip.split("%")[0]),
-            headers={
-                "Host": host_header,
-                "User-Agent": USER_AGENT,
-                "Accept": "text/html,*/*",
-                "Accept-Encoding": "gzip, deflate",
-                "Accept-Language": "zh-CN,zh;q=0.9",
-            },
-            extensions=extensions,
-            timeout=httpx.Timeout(min(self.timeout_s, remaining)),
-        )
+        sock = self._connect(url.scheme, host, ip, port, deadline)
+        conn = http.client.HTTPConnection(ip, port, timeout=self._step_timeout(deadline))
+        conn.sock = sock
         try:
-            response = client.send(request, stream=True)
-        except httpx.ConnectTimeout as exc:
-            raise _ConnectFailed(FetchError("timeout", f"连接 {host} 超时")) from exc
-        except httpx.ConnectError as exc:
-            if "SSL" in str(exc) or "CERTIFICATE" in str(exc).upper():
-                raise FetchError(
-                    "tls",
-                    f"{host} 的 HTTPS 证书无效或握手失败（{_short(exc)}），浏览器会显示安全警告",
-                ) from exc
-            failed = FetchError("connect", f"无法连接 {host}（{_short(exc)}）")
-            raise _ConnectFailed(failed) from exc
-        except httpx.TimeoutException as exc:
-            raise FetchError("timeout", f"{host} 在 {self.timeout_s:g} 秒内没有响应") from exc
-        except httpx.HTTPError as exc:
-            raise FetchError("connect", f"访问 {host} 出错（{_short(exc)}）") from exc
-        try:
-            return self._read(response, str(url), deadline)
+            try:
+                conn.putrequest(
+                    "GET", url.raw_path.decode("ascii"), skip_host=True, skip_accept_encoding=True
+                )
+                for key, value in (
+                    ("Host", host_header),
+                    ("User-Agent", USER_AGENT),
+                    ("Accept", "text/html,*/*"),
+                    ("Accept-Encoding", "gzip, deflate"),
+                    ("Accept-Language", "zh-CN,zh;q=0.9"),
+                    ("Connection", "close"),
+                ):
+                    conn.putheader(key, value)
+                conn.endheaders()
+                sock.settimeout(self._step_timeout(deadline))
+                response = conn.getresponse()
+            except TimeoutError as exc:
+                raise FetchError("timeout", f"{host} 在 {self.timeout_s:g} 秒内没有响应") from exc
+            except (http.client.HTTPException, OSError) as exc:
+                raise FetchError("connect", f"访问 {host} 出错（{_short(exc)}）") from exc
+            return self._read(response, sock, str(url), deadline)
         finally:
-            response.close()
+            conn.close()
 
     def _read(
-        self, response: httpx.Response, url: str, deadline: float
+        self, response: http.client.HTTPResponse, sock: socket.socket, url: str, deadline: float
     ) -> tuple[FetchResult, str | None]:
-        status = response.status_code
-        location = response.headers.get("location")
+        status = response.status
+        location = response.getheader("location")
         if status in REDIRECT_STATUSES and location:
             return FetchResult(url, status, "", ""), location
         if status >= 400 or not 200 <= status < 300:
             raise FetchError("http_status", f"首页返回 HTTP {status}")
-        content_type = response.headers.get("content-type", "")
+        content_type = response.getheader("content-type") or ""
         mime = content_type.split(";")[0].strip().lower()
         if mime and mime not in HTML_TYPES:
             raise FetchError("not_html", f"首页返回的不是网页（Content-Type: {mime}）")
-        body, truncated = self._body(response, deadline)
+        body, truncated = self._body(response, sock, deadline)
         text, codec = decode_body(body, content_type)
         result = FetchResult(url, status, text, codec, content_type, truncated)
         return result, meta_refresh_target(text)
 
-    def _body(self, response: httpx.Response, deadline: float) -> tuple[bytes, bool]:
-        decoder = _BoundedDecoder(response.headers.get("content-encoding", ""))
+    def _body(
+        self, response: http.client.HTTPResponse, sock: socket.socket, deadline: float
+    ) -> tuple[bytes, bool]:
+        decoder = _BoundedDecoder(response.getheader("content-encoding") or "")
         body = bytearray()
         try:
-            for chunk in response.iter_raw():
+            while True:
+                sock.settimeout(self._step_timeout(deadline))
+                chunk = response.read1(READ_CHUNK)  # what arrived, chunked coding undone
+                if not chunk:
+                    break
                 body += decoder.feed(chunk, self.max_bytes - len(body))
                 if len(body) >= self.max_bytes:
                     return bytes(body), True
                 if time.monotonic() > deadline:
                     raise FetchError("timeout", "首页下载超时（服务器发送过慢）")
-        except httpx.TimeoutException as exc:
+        except TimeoutError as exc:
             raise FetchError("timeout", f"首页在 {self.timeout_s:g} 秒内没有传完") from exc
-        except (httpx.HTTPError, zlib.error) as exc:
+        except (http.client.HTTPException, OSError, zlib.error) as exc:
             if not body:
                 raise FetchError("connect", f"读取首页出错（{_short(exc)}）") from exc
             return bytes(body), True  # judge what arrived before the connection broke
