@@ -10,15 +10,13 @@ history) with one ``sweep_runs`` row per sweep for the admin's chart.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from beiandesk.domain.model import Website
 from beiandesk.domain.problems import Problem, error
-from beiandesk.services import records
 from beiandesk.services.deps import Deps
 from beiandesk.services.precheck import china_today
 
@@ -63,9 +61,22 @@ def _count_open(d: Deps) -> int:
         return counts() if counts else -1
 
 
-def _check(d: Deps, site: Website) -> SweepResult:
+def _open_sites(d: Deps, page: int = PAGE) -> Iterator[tuple[int, str, str, str]]:
+    """``(id, filing_number, name, home_url)`` of every open website, a page at a time by key."""
+    after = 0
+    while True:
+        with d.uow(readonly=True) as uow:
+            rows = uow.sweeps.open_websites(after, page)
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1][0]
+
+
+def _check(d: Deps, site: tuple[int, str, str, str]) -> SweepResult:
+    website_id, filing_number, name, home_url = site
     try:
-        problems = d.site_probe.probe(site.info.home_url, site.filing_number)
+        problems = d.site_probe.probe(home_url, filing_number)
     except Exception as exc:  # noqa: BLE001 - one bad record must not stop the sweep
         problems = [
             error(
@@ -74,7 +85,7 @@ def _check(d: Deps, site: Website) -> SweepResult:
                 field="home_url",
             )
         ]
-    return SweepResult(site.id, site.filing_number, site.info.name, site.info.home_url, problems)
+    return SweepResult(website_id, filing_number, name, home_url, problems)
 
 
 def run(
@@ -123,7 +134,7 @@ def run(
     window = max(1, concurrency) * 2
     in_flight: deque[Future[SweepResult]] = deque()
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep") as pool:
-        for site in records.iter_open_websites(d, PAGE):
+        for site in _open_sites(d):
             in_flight.append(pool.submit(_check, d, site))
             while len(in_flight) >= window:
                 collect(in_flight.popleft().result())

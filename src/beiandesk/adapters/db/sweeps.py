@@ -18,6 +18,20 @@ class SweepRepo:
             insert(t.sweep_runs).values(started_at=now, checked=0, failing=0)
         ).inserted_primary_key[0]
 
+    def open_websites(self, after_id: int, limit: int) -> list[tuple[int, str, str, str]]:
+        """The next ``limit`` open websites after ``after_id``, in id order: ``(id,
+        filing_number, name, home_url)``, all plain columns — a sweep needs no decrypted
+        principal (that was a third of its reading), and a key walk costs the same on the last
+        page as on the first (an OFFSET rescans every row before it)."""
+        w = t.websites
+        q = (
+            select(w.c.id, w.c.filing_number, w.c.name, w.c.home_url)
+            .where(w.c.status == "open", w.c.id > after_id)
+            .order_by(w.c.id)
+            .limit(limit)
+        )
+        return [tuple(r) for r in self.conn.execute(q)]
+
     def add_results(self, run_id: int, rows: list[dict]) -> None:
         """``rows``: ``{website_id, checked_at, ok, problems}``."""
         if rows:
