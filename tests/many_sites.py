@@ -51,9 +51,13 @@ class ManySites:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 host = ""
-                for line in head.split(b"\r\n")[1:]:
+                lines = head.split(b"\r\n")
+                for line in lines[1:]:
                     if line[:5].lower() == b"host:":
                         host = line[5:].strip().decode("latin-1").split(":")[0].lower()
+                path = lines[0].split(b" ")[1] if lines[0].count(b" ") >= 2 else b"/"
+                if path.startswith(b"/by-name/"):  # http://127.0.0.1:port/by-name/<host>/
+                    host = path[9:].split(b"/")[0].decode("latin-1").lower()
                 self.requests += 1
                 page = self.pages(host)
                 body = (page or "<h1>404</h1>").encode()
@@ -81,9 +85,12 @@ def loopback_resolver(host: str, port: int) -> list[str]:
 SWEEP_SUBJECT = "京ICP备20269999号"
 
 
-def fill_websites(deps, n: int, port: int, page_of: Callable[[int, str], str | None]) -> dict[str, str]:  # noqa: ANN001
+def fill_websites(deps, n: int, port: int, page_of: Callable[[int, str], str | None],  # noqa: ANN001
+                  by_path: bool = False) -> dict[str, str]:
     """``n`` open websites ``siteN.sweep.test`` of one subject, served on ``port``; their pages
-    (``page_of(i, filing_number)``; None: no page) keyed by host name."""
+    (``page_of(i, filing_number)``; None: no page) keyed by host name. ``by_path``: home pages
+    ``http://127.0.0.1:port/by-name/siteN.sweep.test/``, for a probe with the system resolver
+    (the ``beiandesk sweep`` command itself)."""
     from datetime import UTC, datetime
 
     from beiandesk.domain.model import Principal, Resource, Subject, SubjectKind, Website, WebsiteInfo, WebsiteStatus
@@ -99,7 +106,8 @@ def fill_websites(deps, n: int, port: int, page_of: Callable[[int, str], str | N
             page = page_of(i, number)
             if page is not None:
                 pages[host] = page
-            info = WebsiteInfo(f"巡检网站{i}", (host,), f"http://{host}:{port}/", p, ("企业官网",), Resource())
+            url = f"http://127.0.0.1:{port}/by-name/{host}/" if by_path else f"http://{host}:{port}/"
+            info = WebsiteInfo(f"巡检网站{i}", (host,), url, p, ("企业官网",), Resource())
             batch.append(Website(0, subject.id, number, WebsiteStatus.open, info))
         uow.websites.add_many(batch, now)
         uow.commit()

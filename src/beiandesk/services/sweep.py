@@ -52,7 +52,7 @@ class SweepSummary:
     run_id: int | None = None
     checked: int = 0
     failing: int = 0
-    results: list[SweepResult] = field(default_factory=list)  # all, or only failing ones
+    results: list[SweepResult] = field(default_factory=list)  # all, only failing ones, or none
 
 
 def _count_open(d: Deps) -> int:
@@ -94,7 +94,9 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     keep: str = "all",
 ) -> SweepSummary:
-    """Probe every open website; store each result; ``keep`` ``"all"`` or ``"failing"`` results."""
+    """Probe every open website; store each result; ``keep`` ``"all"``, ``"failing"`` or
+    ``"none"`` of the results in the summary too (``"none"``: memory stays flat however many
+    websites; read them back with :func:`stored_results`)."""
     summary = SweepSummary()
     if d.site_probe is None:
         return summary
@@ -116,7 +118,7 @@ def run(
     def collect(result: SweepResult) -> None:
         summary.checked += 1
         summary.failing += 0 if result.ok else 1
-        if keep == "all" or not result.ok:
+        if keep == "all" or (keep == "failing" and not result.ok):
             summary.results.append(result)
         pending.append(
             {
@@ -153,6 +155,29 @@ def sweep(
 ) -> list[SweepResult]:
     """Every open website's result (the CLI's listing); also stored, like :func:`run`."""
     return run(d, concurrency, progress).results
+
+
+def stored_results(d: Deps, run_id: int | None, page: int = PAGE) -> Iterator[dict[str, Any]]:
+    """A run's stored results in website order, a page at a time, each as
+    :meth:`SweepResult.to_dict` gives it (the CLI lists a sweep of any size this way)."""
+    if run_id is None:
+        return
+    after = 0
+    while True:
+        with d.uow(readonly=True) as uow:
+            rows = uow.sweeps.results_of_run(run_id, after, page)
+        for r in rows:
+            yield {
+                "website_id": r["website_id"],
+                "filing_number": r["filing_number"],
+                "name": r["name"],
+                "home_url": r["home_url"],
+                "ok": bool(r["ok"]),
+                "problems": r["problems"],
+            }
+        if len(rows) < page:
+            return
+        after = rows[-1]["id"]
 
 
 def per_day(d: Deps, days: int = 14) -> list[tuple[Any, int, int]]:

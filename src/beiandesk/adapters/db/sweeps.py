@@ -63,6 +63,29 @@ class SweepRepo:
         )
         return [dict(x._mapping) for x in self.conn.execute(q)]
 
+    def results_of_run(self, run_id: int, after_id: int, limit: int) -> list[dict]:
+        """The next ``limit`` stored results of a run after result ``after_id``, in the order
+        they were stored (a sweep stores them in website order), each with its website's
+        number, name and home URL: ``{id, website_id, ok, problems, filing_number, name,
+        home_url}``. Read a page at a time so listing a run costs no more memory than sweeping."""
+        s, w = t.sweep_results, t.websites
+        q = (
+            select(
+                s.c.id,
+                s.c.website_id,
+                s.c.ok,
+                s.c.problems,
+                w.c.filing_number,
+                w.c.name,
+                w.c.home_url,
+            )
+            .join(w, w.c.id == s.c.website_id)
+            .where(s.c.run_id == run_id, s.c.id > after_id)
+            .order_by(s.c.id)
+            .limit(limit)
+        )
+        return [dict(x._mapping) for x in self.conn.execute(q)]
+
     def failing_of_run(self, run_id: int, limit: int = 200) -> list[dict]:
         s, w = t.sweep_results, t.websites
         q = (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 import typer
 
@@ -175,19 +176,19 @@ def register(app: typer.Typer) -> None:
     def sweep(
         concurrency: Annotated[int, typer.Option(min=1, max=64, help="并发数")] = 8,
         as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
-        demo: Annotated[bool, typer.Option("--demo", help="演示模式：像 serve --demo 一样，经沙箱访问演示网站首页")] = False,
+        demo: Annotated[
+            bool,
+            typer.Option("--demo", help="演示模式：像 serve --demo 一样，经沙箱访问演示网站首页"),
+        ] = False,
         host: Annotated[str, typer.Option(help="演示模式下 serve --demo 的地址")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="演示模式下 serve --demo 的端口")] = 8000,
     ) -> None:
         """对所有已备案且打开的网站做合规巡检（首页备案号、链接、可访问性）。"""
-        import json
-        import sys
-
         from rich.console import Console
         from rich.progress import Progress
 
         from beiandesk import bootstrap
-        from beiandesk.services.sweep import sweep as run_sweep
+        from beiandesk.services import sweep as sweeps
 
         settings = sweep_settings(Settings(), demo=demo, host=host, port=port)
         _logging(settings)
@@ -195,27 +196,48 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True)
         with Progress(console=console, transient=as_json) as bar:
             task = bar.add_task("巡检网站", total=None)
-            results = run_sweep(
-                deps, concurrency, lambda done, total: bar.update(task, completed=done, total=total)
+            summary = sweeps.run(
+                deps,
+                concurrency,
+                lambda done, total: bar.update(task, completed=done, total=total),
+                keep="none",  # listed from the database below: memory stays flat
             )
-        failing = [r for r in results if not r.to_dict()["ok"]]
+        results = sweeps.stored_results(deps, summary.run_id)
         if as_json:
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "ok": not failing,
-                        "checked": len(results),
-                        "websites": [r.to_dict() for r in results],
-                    },
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
+            _sweep_json(summary.checked, summary.failing, results)
         else:
-            for r in results:
-                mark = "[green]✓[/green]" if r.to_dict()["ok"] else "[red]✗[/red]"
-                console.print(f"{mark} {r.filing_number} {r.name} {r.home_url}")
-                for p in r.problems:
-                    console.print(f"    {p.code}: {p.message}")
-            console.print(f"共巡检 {len(results)} 个网站，{len(failing)} 个有问题。")
-        raise typer.Exit(1 if failing else 0)
+            _sweep_listing(console, results)
+            console.print(f"共巡检 {summary.checked} 个网站，{summary.failing} 个有问题。")
+        raise typer.Exit(1 if summary.failing else 0)
+
+
+def _sweep_json(checked: int, failing: int, results: Iterable[dict]) -> None:
+    """One JSON object on stdout, written a result at a time (the same text ``json.dumps`` of the
+    whole object gives, without holding every website's result)."""
+    import json
+    import sys
+
+    out = sys.stdout
+    out.write(f'{{"ok": {json.dumps(not failing)}, "checked": {checked}, "websites": [')
+    for i, r in enumerate(results):
+        out.write((", " if i else "") + json.dumps(r, ensure_ascii=False))
+    out.write("]}\n")
+
+
+def _sweep_listing(console: Any, results: Iterable[dict], batch: int = 500) -> None:
+    """✓/✗ a line per website, its problems beneath. Printed in batches without rich's
+    highlighter (a line at a time that was ~0.25 ms each: 2.5 s for 10,000 websites); names and
+    URLs are escaped, so a ``[`` in a website's name is not taken for markup."""
+    from rich.markup import escape
+
+    lines: list[str] = []
+    for r in results:
+        mark = "[green]✓[/green]" if r["ok"] else "[red]✗[/red]"
+        site = " ".join((r["filing_number"], r["name"], r["home_url"]))
+        lines.append(f"{mark} {escape(site)}")
+        lines.extend("    " + escape(f"{p['code']}: {p['message']}") for p in r["problems"])
+        if len(lines) >= batch:
+            console.print("\n".join(lines), highlight=False)
+            lines.clear()
+    if lines:
+        console.print("\n".join(lines), highlight=False)
