@@ -61,9 +61,9 @@ def _count_open(d: Deps) -> int:
         return counts() if counts else -1
 
 
-def _open_sites(d: Deps, page: int = PAGE) -> Iterator[tuple[int, str, str, str]]:
+def _open_sites(d: Deps, page: int | None = None) -> Iterator[tuple[int, str, str, str]]:
     """``(id, filing_number, name, home_url)`` of every open website, a page at a time by key."""
-    after = 0
+    page, after = page or PAGE, 0
     while True:
         with d.uow(readonly=True) as uow:
             rows = uow.sweeps.open_websites(after, page)
@@ -157,12 +157,14 @@ def sweep(
     return run(d, concurrency, progress).results
 
 
-def stored_results(d: Deps, run_id: int | None, page: int = PAGE) -> Iterator[dict[str, Any]]:
+def stored_results(
+    d: Deps, run_id: int | None, page: int | None = None
+) -> Iterator[dict[str, Any]]:
     """A run's stored results in website order, a page at a time, each as
     :meth:`SweepResult.to_dict` gives it (the CLI lists a sweep of any size this way)."""
     if run_id is None:
         return
-    after = 0
+    page, after = page or PAGE, 0
     while True:
         with d.uow(readonly=True) as uow:
             rows = uow.sweeps.results_of_run(run_id, after, page)
