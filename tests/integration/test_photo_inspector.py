@@ -241,8 +241,10 @@ def test_video_file_is_read_from_its_path(inspector, tmp_path):
 REAL = {s.name: s for s in samples.real_set()}
 #: Known misses, kept in the set so the benchmark keeps counting them.
 KNOWN_MISSES = {
-    "two_men_scene": "the second coach is in three-quarter profile: dlib's frontal HOG detector "
-    "and the frontal cascades do not find him, and the dark stadium reads as too_dark",
+    "pexels_eyes_closed": "long hair runs off the top edge of a dark backdrop: the crown is "
+    "0.67 face heights above the brows, inside the frame by the head-room rule (people measure "
+    "0.42–0.82), and the hair-at-the-edge measure only works on a white backdrop",
+    "pexels_smile": "as pexels_eyes_closed: hair cut by the top edge of a dark backdrop",
     "biden_background_clutter": "the cup behind him touches the room left for hair beside "
     "his head, so it is taken for part of the person",
 }

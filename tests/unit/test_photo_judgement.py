@@ -322,3 +322,25 @@ def test_side_backdrop_and_narrow_closed_eyes(change, code):
 
 def test_a_narrow_open_eye_with_a_dark_iris_is_open():
     assert judge_photo(replace(LANDMARKED, eye_aspect=0.12, eye_dark_ratio=0.2)) == []
+
+
+def test_a_close_up_is_judged_by_the_backdrop_beside_the_head():
+    """A head-and-shoulders close-up leaves no whole-frame background sample: the backdrop
+    beside and above the head still decides, and so does the head touching the frame edge."""
+    close = replace(LANDMARKED, background_share=0.02, background_white_share=None)
+    assert judge_photo(replace(close, side_white_share=1.0)) == []
+    assert codes(replace(close, side_white_share=0.1)) == ["background_not_white"]
+    assert codes(replace(close, side_white_share=1.0, side_line=0.3)) == ["background_not_white"]
+    assert codes(replace(close, side_white_share=1.0, head_edge_contact=0.8)) == ["face_cut_off"]
+
+
+def test_head_room_below_the_shortest_crown_is_cut_off():
+    # the crown sits ≥ 0.42 face heights above the brows on the real set
+    assert codes(replace(GOOD, face_y=0.3 * GOOD.face_h)) == ["face_cut_off"]
+    assert judge_photo(replace(GOOD, face_y=0.4 * GOOD.face_h)) == []
+
+
+def test_a_level_head_with_raised_brows_is_facing_the_camera():
+    # a surprised face reads pitch −18° (real set): not a nod
+    assert judge_photo(replace(LANDMARKED, pitch_deg=-18.0)) == []
+    assert codes(replace(LANDMARKED, pitch_deg=-30.0)) == ["not_facing_camera"]
