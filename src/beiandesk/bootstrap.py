@@ -17,7 +17,7 @@ from beiandesk.adapters.clock import SystemClock
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db.engine import build_engine
 from beiandesk.adapters.db.migrate import upgrade
-from beiandesk.adapters.db.uow import SqlUnitOfWork
+from beiandesk.adapters.db.uow import SharedReads, SqlUnitOfWork, scoped_uow
 from beiandesk.adapters.notify import OutboxOnlyMailer, SmtpMailer, parse_smtp_url
 from beiandesk.adapters.sms import build_sms, sms_config_problems
 from beiandesk.adapters.security import Passwords, Tokens
@@ -111,15 +111,19 @@ def build(
         upgrade(engine)
     cipher = DataCipher(settings.data_key or "")
 
-    def uow(readonly: bool = False) -> SqlUnitOfWork:
+    def make_uow(readonly: bool = False) -> SqlUnitOfWork:
         # ``deps`` is bound below; webhook rows queued in a transaction wake the worker after it.
         return SqlUnitOfWork(
             engine, cipher, readonly=readonly, on_queued=lambda ids: deps.wake(ids)
         )
 
+    uow = scoped_uow(make_uow)  # honours a request's SharedReads (one read transaction)
+
     deps = Deps(
         settings=settings,
         uow=uow,
+        inline_reads=engine.dialect.name == "sqlite",
+        read_scope=SharedReads,
         clock=SystemClock(),
         files=build_file_store(settings),
         passwords=Passwords(),

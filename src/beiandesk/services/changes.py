@@ -100,8 +100,32 @@ def update_change(
     unknown = set(patch) - rules.EDITABLE_FIELDS
     if unknown:
         raise DomainError("invalid_request", f"不能修改这些字段：{'、'.join(sorted(unknown))}。")
-    with d.uow() as uow:
-        order = load_own(uow, actor, change_id)  # someone else's order is 404/403 first, as everywhere
+    for attempt in range(3):
+        try:
+            return _update_once(d, actor, change_id, patch, if_match, now)
+        except VersionConflict:
+            # ``*`` asked for any version: a save that slipped in between is read again.
+            if if_match != ANY_VERSION or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _update_once(
+    d: Deps,
+    actor: Account,
+    change_id: int,
+    patch: dict[str, Any],
+    if_match: int | str | None,
+    now: Any,
+) -> ChangeOrder:
+    # Read and judge in a read transaction; then write only if nobody saved the order in
+    # between (the save is conditional on the version read: VersionConflict otherwise). The
+    # write lock is held for the UPDATE, the event and the commit alone — under load the
+    # reads and the edit rules inside it were most of a PATCH's hold on the one SQLite writer.
+    with d.uow(readonly=True) as uow:
+        order = load_own(
+            uow, actor, change_id
+        )  # someone else's order is 404/403 first, as everywhere
         if if_match is None:
             raise DomainError(
                 "precondition_required",
@@ -116,9 +140,12 @@ def update_change(
         except (ValueError, TypeError) as exc:
             raise DomainError("invalid_request", f"网站信息格式不正确：{exc}") from exc
         subject = uow.subjects.get(order.subject_id)
-        if rules.apply_edit(
-            order, proposed, edit_problems(subject, order.current, proposed), actor.username, now
-        ):
+        loaded = uow.changes.loaded(change_id)
+    if rules.apply_edit(
+        order, proposed, edit_problems(subject, order.current, proposed), actor.username, now
+    ):
+        with d.uow() as uow:
+            uow.changes.adopt(change_id, loaded)
             uow.changes.save(order)
             uow.commit()
     return order

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,5 +44,13 @@ class Deps:
     inventory: Any = None
     #: Makes small JPEG previews of image materials: ``thumbnail(bytes) -> bytes | None``.
     thumbnails: Any = None
+    #: Point reads may run on the event loop instead of the threadpool: true for the embedded
+    #: SQLite file (a read takes microseconds; the thread hop and the GIL hand-over around it
+    #: were most of a GET), false for a database across the network (a round trip would stall
+    #: every other request of the node). See ``entrypoints/api/security.point_read``.
+    inline_reads: bool = False
+    #: ``with d.read_scope():`` — the read-only units of work inside share one read transaction
+    #: (an entry point opens one per HTTP request; ``adapters/db/uow.SharedReads``).
+    read_scope: Callable[[], Any] = contextlib.nullcontext
     #: Called with outbox ids after the transaction that wrote them commits (wakes the worker).
     wake: Callable[[list[int]], None] = field(default=lambda ids: None)

@@ -188,6 +188,16 @@ class ChangeRepo:
             **{k: getattr(o, k) for k in _DATES},
         )
 
+    def loaded(self, change_id: int) -> tuple[int, int, int]:
+        """What this repository read of an order (version, round, calls): hand it to
+        :meth:`adopt` of another unit of work that saves the order."""
+        return self._loaded[change_id]
+
+    def adopt(self, change_id: int, loaded: tuple[int, int, int]) -> None:
+        """Save an order read in another unit of work: :meth:`save` then succeeds only if
+        the stored version is still the one that was read (else ``VersionConflict``)."""
+        self._loaded[change_id] = loaded
+
     def save(self, o: ChangeOrder) -> ChangeOrder:
         """Insert or update (optimistically, against the version loaded), with new events/calls."""
         if o.id is None:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.db.direct import DirectQuery
 from beiandesk.adapters.db.encoding import mobile_key as normalize_mobile_key
 from beiandesk.adapters.db.encoding import subject_values
 from beiandesk.adapters.db.records_import import sync_domains
@@ -161,7 +162,9 @@ class SubjectRepo:
 
 
 #: ``GET /api/v1/websites/{id}``'s read, built once (no per-request construction and cache-key walk).
-_WEBSITE_WITH_OWNER = (
+#: The hottest record read (every website page and ``GET /api/v1/websites/{id}``): run on the
+#: driver's cursor (``direct.py``).
+_WEBSITE_WITH_OWNER = DirectQuery(
     select(t.websites, t.subjects.c.account_id.label("owner_account_id"))
     .join(t.subjects, t.subjects.c.id == t.websites.c.subject_id)
     .where(t.websites.c.id == bindparam("website_id"))
@@ -214,7 +217,7 @@ class WebsiteRepo:
 
     def get_with_owner(self, website_id: int) -> tuple[Website, int] | None:
         """The website and the account that owns its subject, in one query."""
-        row = self.conn.execute(_WEBSITE_WITH_OWNER, {"website_id": website_id}).first()
+        row = _WEBSITE_WITH_OWNER.first(self.conn, {"website_id": website_id})
         return (self._to(row), row.owner_account_id) if row else None
 
     def owner_account(self, website_id: int) -> int | None:

@@ -118,7 +118,12 @@ def _metrics(api: FastAPI) -> None:
         registry=registry,
     )
 
-    api.add_middleware(_RequestMetrics, requests=requests, latency=latency)
+    api.add_middleware(
+        _RequestMetrics,
+        requests=requests,
+        latency=latency,
+        read_scope=api.state.deps.read_scope,
+    )
 
     @api.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics(request: Request) -> Response:
@@ -136,11 +141,16 @@ def _metrics(api: FastAPI) -> None:
 
 
 class _RequestMetrics:
-    """Count and time requests by route template (pure ASGI: a ``BaseHTTPMiddleware`` would
-    re-stream every request body, which doubled the cost of a PATCH)."""
+    """Count and time requests by route template, and give each request one shared read
+    transaction (``Deps.read_scope``: the session check and the route's reads use one
+    connection). Pure ASGI: a ``BaseHTTPMiddleware`` would re-stream every request body, which
+    doubled the cost of a PATCH."""
 
-    def __init__(self, app: Any, requests: Counter, latency: Histogram) -> None:
+    def __init__(
+        self, app: Any, requests: Counter, latency: Histogram, read_scope: Callable[[], Any]
+    ) -> None:
         self.app, self.requests, self.latency = app, requests, latency
+        self.read_scope = read_scope
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -156,7 +166,8 @@ class _RequestMetrics:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            with self.read_scope():
+                await self.app(scope, receive, send_wrapper)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             self.requests.labels(scope["method"], route, str(status)).inc()

@@ -152,6 +152,17 @@ IMPORT_PATHS = frozenset({"/api/v1/admin/imports", "/admin/imports"})
 IMPORT_BODY_LIMIT = 2 * 1024 * 1024 * 1024
 
 
+_NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _may_have_body(scope: dict) -> bool:
+    """Does the request announce a body (HTTP/1.1: Content-Length or Transfer-Encoding)?"""
+    for key, _ in scope.get("headers") or []:
+        if key in (b"content-length", b"transfer-encoding"):
+            return True
+    return False
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes, declared or streamed (pure ASGI middleware)."""
 
@@ -161,6 +172,9 @@ class BodyLimit:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope.get("method") in _NO_BODY_METHODS and not _may_have_body(scope):
+            await self.app(scope, receive, send)  # nothing to count: no wrapping per GET
             return
         if scope.get("path") in IMPORT_PATHS and scope.get("method") == "POST":
             await BodyLimit(self.app, IMPORT_BODY_LIMIT)._limited(scope, receive, send)

@@ -17,7 +17,7 @@ from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.downloads import material_headers
 from beiandesk.entrypoints.api.schemas import ProposedPatch, SubmitBody, Text, unknown_keys
 from beiandesk.entrypoints.api.schemas import RowId
-from beiandesk.entrypoints.api.security import AccountDep, DepsDep
+from beiandesk.entrypoints.api.security import AccountDep, DepsDep, point_read
 from beiandesk.services import changes, materials, precheck
 
 router = APIRouter(prefix="/api/v1", tags=["changes"])
@@ -71,6 +71,7 @@ def list_changes(
 
 
 @router.get("/changes/{change_id}")
+@point_read
 def get_change(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONResponse:
     return _json(changes.get_change(d, account, change_id), account=account)
 

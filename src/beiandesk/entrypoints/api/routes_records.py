@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.api.schemas import RowId
-from beiandesk.entrypoints.api.security import AccountDep, DepsDep
+from beiandesk.entrypoints.api.security import AccountDep, DepsDep, point_read
 from beiandesk.services import auth, records
 
 router = APIRouter(prefix="/api/v1")
@@ -49,6 +49,7 @@ def list_subjects(d: DepsDep, account: AccountDep) -> list[dict[str, Any]]:
 
 
 @router.get("/subjects/{subject_id}", tags=["records"])
+@point_read
 def get_subject(d: DepsDep, account: AccountDep, subject_id: RowId) -> dict[str, Any]:
     return views.subject(records.get_subject(d, account, subject_id))
 
@@ -64,10 +65,11 @@ def list_websites(
 
 
 @router.get("/websites/{website_id}", tags=["records"], response_model=None)
+@point_read
 def get_website(d: DepsDep, account: AccountDep, website_id: RowId) -> JSONResponse:
     # The view is already plain JSON: answer it directly instead of re-validating it.
-    # Sync (threadpool) on purpose: run on the event loop, a PostgreSQL round trip under load
-    # stalled every other request of the node (tried: within noise on SQLite, worse on PostgreSQL).
+    # ``point_read``: on the event loop for SQLite, in the threadpool for PostgreSQL (there a
+    # round trip on the loop stalled every other request of the node).
     return JSONResponse(views.website(records.get_website(d, account, website_id)))
 
 
