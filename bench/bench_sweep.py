@@ -40,7 +40,10 @@ from tests.many_sites import (  # noqa: E402
     loopback_resolver,
 )
 
-KEYS = {"secret_key": "bench-secret-key-0123456789abcdef", "data_key": "bench-data-key-0123456789abcdef"}
+KEYS = {
+    "secret_key": "bench-secret-key-0123456789abcdef",
+    "data_key": "bench-data-key-0123456789abcdef",
+}
 
 
 def _page(host: str) -> str | None:
@@ -121,15 +124,24 @@ def _run_in_process(app, concurrency: int) -> tuple[int, int, float, float, floa
 def _run_cli(settings: Settings, concurrency: int) -> tuple[int, int, float, float, float]:
     import json
 
-    env = {**os.environ, "BEIANDESK_VAR_DIR": str(settings.var_dir),
-           "BEIANDESK_SECRET_KEY": settings.secret_key, "BEIANDESK_DATA_KEY": settings.data_key,
-           "BEIANDESK_PROBE_ALLOW_PRIVATE": "true"}
+    env = {
+        **os.environ,
+        "BEIANDESK_VAR_DIR": str(settings.var_dir),
+        "BEIANDESK_SECRET_KEY": settings.secret_key,
+        "BEIANDESK_DATA_KEY": settings.data_key,
+        "BEIANDESK_PROBE_ALLOW_PRIVATE": "true",
+    }
     if settings.database_url:
         env["BEIANDESK_DATABASE_URL"] = settings.database_url
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "beiandesk", "sweep", "--json", "--concurrency",
-                        str(concurrency)], env=env, capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "beiandesk", "sweep", "--json", "--concurrency", str(concurrency)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     dt = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode not in (0, 1):

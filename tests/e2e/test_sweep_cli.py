@@ -26,12 +26,23 @@ def _page(i: int, number: str) -> str | None:
 
 
 def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:  # noqa: ANN001
-    env = {**os.environ, "BEIANDESK_DATABASE_URL": settings.database_url,
-           "BEIANDESK_VAR_DIR": str(settings.var_dir), "BEIANDESK_SECRET_KEY": settings.secret_key,
-           "BEIANDESK_DATA_KEY": settings.data_key, "BEIANDESK_PROBE_ALLOW_PRIVATE": "true",
-           "TERMINAL_WIDTH": "200", "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "beiandesk", "sweep", *args], capture_output=True,
-                          text=True, timeout=120, env=env)
+    env = {
+        **os.environ,
+        "BEIANDESK_DATABASE_URL": settings.database_url,
+        "BEIANDESK_VAR_DIR": str(settings.var_dir),
+        "BEIANDESK_SECRET_KEY": settings.secret_key,
+        "BEIANDESK_DATA_KEY": settings.data_key,
+        "BEIANDESK_PROBE_ALLOW_PRIVATE": "true",
+        "TERMINAL_WIDTH": "200",
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "beiandesk", "sweep", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def test_sweep_command_json_listing_and_stored_runs(deps, settings) -> None:  # noqa: ANN001
@@ -46,8 +57,11 @@ def test_sweep_command_json_listing_and_stored_runs(deps, settings) -> None:  # 
     assert out["ok"] is False and out["checked"] == N
     numbers = [w["filing_number"] for w in out["websites"]]
     assert numbers == [f"{SWEEP_SUBJECT}-{i}" for i in range(1, N + 1)]
-    failing = {w["filing_number"]: [p["code"] for p in w["problems"]] for w in out["websites"]
-               if not w["ok"]}
+    failing = {
+        w["filing_number"]: [p["code"] for p in w["problems"]]
+        for w in out["websites"]
+        if not w["ok"]
+    }
     assert len(failing) == 12
     assert failing[f"{SWEEP_SUBJECT}-5"] == ["site_unreachable"]
     assert failing[f"{SWEEP_SUBJECT}-10"] == ["footer_filing_number_mismatch"]
@@ -63,8 +77,10 @@ def test_sweep_command_json_listing_and_stored_runs(deps, settings) -> None:  # 
     r, s = t.sweep_runs, t.sweep_results
     with deps.uow(readonly=True) as uow:
         runs = uow.conn.execute(select(r.c.id, r.c.checked, r.c.failing, r.c.finished_at)).all()
-        per_run = [uow.conn.execute(select(s.c.website_id).where(s.c.run_id == run.id)).scalars().all()
-                   for run in runs]
+        per_run = [
+            uow.conn.execute(select(s.c.website_id).where(s.c.run_id == run.id)).scalars().all()
+            for run in runs
+        ]
     assert [(run.checked, run.failing) for run in runs] == [(N, 12), (N, 12)]
     assert all(run.finished_at is not None for run in runs)
     assert all(len(ids) == len(set(ids)) == N for ids in per_run)
@@ -73,8 +89,20 @@ def test_sweep_command_json_listing_and_stored_runs(deps, settings) -> None:  # 
 def test_listing_escapes_markup_in_names() -> None:
     buf = io.StringIO()
     console = Console(file=buf, width=200, color_system=None)
-    _sweep_listing(console, [{"ok": False, "filing_number": "京ICP备1号-1", "name": "[bold]小站[/]",
-                              "home_url": "http://x.cn/[a]", "problems": [
-                                  {"code": "c", "message": "[red]原样[/red]"}]}], batch=1)
-    assert buf.getvalue().splitlines() == ["✗ 京ICP备1号-1 [bold]小站[/] http://x.cn/[a]",
-                                           "    c: [red]原样[/red]"]
+    _sweep_listing(
+        console,
+        [
+            {
+                "ok": False,
+                "filing_number": "京ICP备1号-1",
+                "name": "[bold]小站[/]",
+                "home_url": "http://x.cn/[a]",
+                "problems": [{"code": "c", "message": "[red]原样[/red]"}],
+            }
+        ],
+        batch=1,
+    )
+    assert buf.getvalue().splitlines() == [
+        "✗ 京ICP备1号-1 [bold]小站[/] http://x.cn/[a]",
+        "    c: [red]原样[/red]",
+    ]
