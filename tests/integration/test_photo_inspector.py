@@ -323,3 +323,17 @@ def test_truncated_jpeg_with_an_end_marker_appended(inspector):
         jpeg = samples.encode(image)
         broken = jpeg[: len(jpeg) * 6 // 10] + b"\xff\xd9"
         assert reason(inspector.inspect(broken)) == "truncated"
+
+
+def test_a_second_head_in_profile_is_searched_for_beside_the_main_face():
+    """Beside the main face (of two) the profile search finds the other head, and nothing beside
+    a person alone (the main head's own cheek and ear do not count)."""
+    from beiandesk.adapters.photo import inspector as module
+
+    pair = module.locate(REAL["turned_second_person"].image)
+    main = pair.faces[0][0]
+    (box,) = module.profile_faces(pair.gray, main)
+    assert abs((box[0] + box[2] / 2) - (main[0] + main[2] / 2)) > 2 * main[2]
+    alone = module.locate(REAL["obama_good"].image)
+    assert module.profile_faces(alone.gray, alone.faces[0][0]) == []
+    assert [v for _, v in alone.faces] == [2]
