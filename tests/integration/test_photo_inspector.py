@@ -245,8 +245,6 @@ KNOWN_MISSES = {
     "0.67 face heights above the brows, inside the frame by the head-room rule (people measure "
     "0.42–0.82), and the hair-at-the-edge measure only works on a white backdrop",
     "pexels_smile": "as pexels_eyes_closed: hair cut by the top edge of a dark backdrop",
-    "biden_background_clutter": "the cup behind him touches the room left for hair beside "
-    "his head, so it is taken for part of the person",
 }
 
 

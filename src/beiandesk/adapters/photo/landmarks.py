@@ -140,7 +140,9 @@ def pose(points: np.ndarray, size: tuple[int, int]) -> tuple[float, float, float
     image = points[_MODEL_IDX].astype(np.float64)
     # solvePnP expects y down in the image; the model has y up: flip the model.
     model = _MODEL_3D * np.array([1.0, -1.0, -1.0])
-    ok, rvec, _ = cv2.solvePnP(model, image, camera, None, flags=cv2.SOLVEPNP_ITERATIVE)
+    # SQPnP finds the global optimum; the iterative solver can settle on a mirror solution
+    # behind the camera (a wide-open mouth upscaled to 3 MP read 36° of yaw that way).
+    ok, rvec, _ = cv2.solvePnP(model, image, camera, None, flags=cv2.SOLVEPNP_SQPNP)
     right, left = points[RIGHT_EYE].mean(axis=0), points[LEFT_EYE].mean(axis=0)
     roll = math.degrees(math.atan2(left[1] - right[1], left[0] - right[0]))
     if not ok:

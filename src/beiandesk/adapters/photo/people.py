@@ -152,14 +152,22 @@ def _side(white: np.ndarray, gray: np.ndarray, points: np.ndarray) -> dict[str, 
     if sample.mean() < rules.MIN_BACKGROUND_SAMPLE:
         return {}
     out = {"side_white_share": float(white[sample].mean())}
+    # Non-white blobs over the whole frame: one that reaches the face box or the shoulder band
+    # is the person (hair spilling past the ellipse is connected to the face through itself);
+    # one that does not, but shows in the sample, is something else on the wall. Connectivity
+    # runs through the person's own pixels, not through the ellipse: a cup standing clear of
+    # the hair counts even where the ellipse (the room left for hair) reaches it.
     nonwhite = cv2.morphologyEx(
-        (sample & ~white).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
+        (~white).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
     )
     count, labels, stats, _ = cv2.connectedComponentsWithStats(nonwhite, connectivity=8)
-    rim = cv2.dilate(person, np.ones((5, 5), np.uint8)) > 0
-    attached = set(np.unique(labels[rim & (nonwhite > 0)]).tolist())
+    body = np.zeros((h, w), bool)
+    body[max(0, int(y)) : max(0, int(y + bh)), max(0, int(x)) : max(0, int(x + bw))] = True
+    body[max(0, chin) :, max(0, int(cx - 2.4 * bw)) : max(0, int(cx + 2.4 * bw))] = True
+    attached = set(np.unique(labels[body & (nonwhite > 0)]).tolist())
+    areas = np.bincount(labels[sample & (nonwhite > 0)], minlength=count)
     out["side_clutter"] = max(
-        (int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count) if i not in attached), default=0
+        (int(areas[i]) for i in range(1, count) if i not in attached), default=0
     ) / float(h * w)
     inner = cv2.erode(sample.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     inner[:3], inner[:, :3], inner[:, -3:] = False, False, False
