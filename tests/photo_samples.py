@@ -498,6 +498,8 @@ def real_set() -> tuple[Sample, ...]:
     sample("feat_hiker_scene", scene("feat_hiker_scene"), "background_not_white")
     # a man facing the camera, eyes open, mouth closed; panelled white door, yellow wall
     sample("feat_video_scene", scene("feat_video_scene"), "background_not_white")
+    # the same man, a moment later, still facing the camera (solvePnP once read 25° of yaw)
+    sample("feat_video2_scene", scene("feat_video2_scene"), "background_not_white")
     # (Pexels video) a woman with both eyes shut (crying), hair running off the top edge,
     # dark wooden wall
     sample(

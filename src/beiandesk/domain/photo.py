@@ -133,9 +133,10 @@ MIN_OPEN_EYE_DARK = 0.78
 #: smile with teeth together ≈ 0.0–0.2 on the real set, mid-speech ≈ 0.37, a yawn or
 #: shout ≥ 0.4; the retouched open mouth of the astronaut set 0.31–0.36).
 MAX_MOUTH_ASPECT = 0.30
-#: Head turned left/right (yaw, from solvePnP of six landmarks on a generic 3-D face) beyond
-#: this is not facing the camera. Frontal faces measure −5°…+13° (the generic model's error),
-#: a three-quarter view ≥ 40°; a head turned to the side while talking ≈ 27°.
+#: Head turned left/right (yaw, from where the nose tip falls between the outer eye corners,
+#: on the generic face's nose depth) beyond this is not facing the camera. Frontal faces of the
+#: real set measure −16°…+17° (every frame of a webcam clip 4–9°), heads turned to the side
+#: 33° (speaking) and 55° (three-quarter view).
 MAX_YAW_DEG = 25.0
 #: Head up/down (pitch) beyond this from PITCH_BIAS_DEG. The generic model reads a level head
 #: at +5°…+27° on the Western faces of the real set and −9°…+6° on the East-Asian ones (the
