@@ -12,8 +12,9 @@
 4. Precision and recall per problem code on the evaluation set (tests/photo_samples.py: the
    astronaut set and the real people of tests/photos/), each photo under several encodings
    and sizes, and the false alarms on good photos.
-5. Time of a 12 MP JPEG of a real person (Obama on white), and of a 12 MP JPEG with only a
-   60 px face (the slow path: every search, then the small-face pass).
+5. Time of a 12 MP JPEG of a real person (Obama on white), of a 12 MP JPEG with only a
+   60 px face, and of 12 MP JPEGs with no face at all (the slow paths: every search, then the
+   small-face pass).
 
 Prints figures; it is not a timed test. scikit-image (a test dependency) supplies the photo.
 """
@@ -179,7 +180,20 @@ def main() -> None:
         tiny = samples.encode(
             samples.compose(crop, alpha, canvas=(4000, 3000), offset=(2400, 1300), scale=0.45)
         )
-        for label, data in (("real person", real12), ("60 px face only", tiny)):
+        person, mask = samples.person()
+        hidden = samples.compose(
+            samples.hide_face(person), mask, canvas=(440, 330), offset=(40, -59)
+        )
+        faceless = (
+            ("no face, white wall", np.full((440, 330, 3), 250, np.uint8)),
+            ("no face, flag and curtains", samples.flag_and_curtains()),
+            ("no face, back of the head", hidden),
+        )
+        for label, data in (
+            ("real person", real12),
+            ("60 px face only", tiny),
+            *((label, samples.encode(samples.upscale(im, 12.0))) for label, im in faceless),
+        ):
             t = sorted(timed(lambda: inspector.inspect(data), max(3, runs // 3)))
             got = [p.code for p in inspector.inspect(data).problems]
             print(
