@@ -34,13 +34,17 @@ class _Prepared:
         self.names: tuple[str, ...] | None = (
             tuple(compiled.positiontup or ()) if compiled.positional else None
         )
+        # ``selected_columns.keys()`` is always unique (``id``, ``id_1``: SQLAlchemy labels
+        # unlabelled namesakes apart in the SQL too); two columns labelled alike are not, and
+        # are refused in :meth:`bind` by the names the database answers with.
         self.keys = tuple(stmt.selected_columns.keys())
-        if len(set(self.keys)) != len(self.keys):
-            raise TypeError("DirectQuery: selected column names must be unique (label them)")
         self.row = namedtuple("DirectRow", self.keys)  # type: ignore[misc]
         self.processors: list[Callable[[Any], Any] | None] | None = None
 
     def bind(self, stmt: Select, dialect: Dialect, description: Any) -> None:
+        names = [desc[0] for desc in description]
+        if len(set(names)) != len(names):
+            raise TypeError("DirectQuery: selected column names must be unique (label them)")
         # As SQLAlchemy does: each type's processor for this dialect and the driver's type code.
         self.processors = [
             col.type.dialect_impl(dialect).result_processor(dialect, desc[1])

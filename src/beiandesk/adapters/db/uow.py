@@ -223,6 +223,10 @@ def scoped_uow(make: Callable[[bool], SqlUnitOfWork]) -> Callable[..., Any]:
         if readonly:
             return shared._reader(lambda: make(True))
         shared._write_opened()
-        return make(False)
+        write = make(False)
+        # A read opened while the write was open (before its commit) must not be the one a
+        # later read reuses either: on SQLite its snapshot predates the commit.
+        write.after_commit(shared._write_opened)
+        return write
 
     return uow

@@ -1,0 +1,214 @@
+"""``point_read`` (entrypoints/api/security.py): a sync route run on the event loop when
+``Deps.inline_reads``, in the threadpool otherwise, with FastAPI still seeing its
+parameters; ``current_account`` without a ``Deps`` sub-dependency still refuses what it refused;
+and the per-request ``SharedReads`` of ``_RequestMetrics``: a request that writes then reads sees
+its write, and nothing is shared from one request to the next."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Annotated
+
+import pytest
+from fastapi import FastAPI, Path
+from fastapi.testclient import TestClient
+
+from beiandesk.entrypoints.api import routes_records
+from beiandesk.entrypoints.api.security import DepsDep, point_read
+from tests.conftest import login
+
+
+def _probe_app(inline: bool) -> tuple[FastAPI, dict[str, int]]:
+    seen: dict[str, int] = {}
+    api = FastAPI()
+    api.state.deps = SimpleNamespace(inline_reads=inline)
+
+    @api.get("/loop")
+    async def loop() -> dict:
+        seen["loop"] = threading.get_ident()
+        return {}
+
+    @api.get("/items/{item_id}")
+    @point_read
+    def item(d: DepsDep, item_id: Annotated[int, Path(ge=1)], q: str = "") -> dict:
+        seen["route"] = threading.get_ident()
+        return {"id": item_id, "q": q, "inline": d.inline_reads}
+
+    return api, seen
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_the_route_runs_inline_or_in_the_threadpool(inline: bool) -> None:
+    api, seen = _probe_app(inline)
+    with TestClient(api) as c:
+        assert c.get("/loop").status_code == 200
+        r = c.get("/items/7", params={"q": "x"})
+        assert r.status_code == 200 and r.json() == {"id": 7, "q": "x", "inline": inline}
+        assert c.get("/items/0").status_code == 422  # the parameters are still validated
+    assert (seen["route"] == seen["loop"]) is inline
+
+
+def test_a_point_read_route_runs_where_inline_reads_says(client, monkeypatch) -> None:  # noqa: ANN001
+    h = login(client, "demo-enterprise")
+    site = client.get("/api/v1/websites", headers=h).json()[0]["id"]
+    d = client.app.state.deps
+    threads: list[int] = []
+    real = routes_records.records.get_website
+
+    def recorded(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(routes_records.records, "get_website", recorded)
+    loop_thread: list[int] = []
+
+    @client.app.get("/_test/loop-thread")
+    async def loop() -> dict:
+        loop_thread.append(threading.get_ident())
+        return {}
+
+    client.get("/_test/loop-thread")
+    for inline in (True, False):
+        monkeypatch.setattr(d, "inline_reads", inline)
+        r = client.get(f"/api/v1/websites/{site}", headers=h)
+        assert r.status_code == 200 and r.json()["id"] == site
+        assert (threads[-1] == loop_thread[0]) is inline
+
+
+def test_openapi_of_a_point_read_is_unchanged(app, client, monkeypatch) -> None:  # noqa: ANN001
+    from beiandesk.entrypoints.api.app import create_app
+
+    path = "/api/v1/websites/{website_id}"
+    got = client.app.openapi()["paths"][path]["get"]
+    # The same app with the route undecorated: its operation is what the decorator must keep.
+    (route,) = [r for r in routes_records.router.routes if getattr(r, "path", "") == path]
+    monkeypatch.setattr(route, "endpoint", routes_records.get_website.__wrapped__)
+    plain = create_app(app).openapi()["paths"][path]["get"]
+    assert got == plain
+    assert [(p["name"], p["in"], p["required"]) for p in got["parameters"]] == [
+        ("website_id", "path", True)
+    ]
+    assert got["parameters"][0]["schema"]["type"] == "integer"
+    assert got["security"] == [{"OAuth2PasswordBearer": []}]
+    assert {"200", "401", "422"} <= set(got["responses"])
+
+
+# --- current_account ---------------------------------------------------------------------------
+
+
+def test_tokens_missing_invalid_or_revoked_are_401(client) -> None:  # noqa: ANN001
+    h = login(client, "demo-enterprise")
+    site = client.get("/api/v1/websites", headers=h).json()[0]["id"]
+    url = f"/api/v1/websites/{site}"
+    assert client.get(url, headers=h).status_code == 200
+    for headers in (
+        {},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": h["Authorization"][:-2] + "xx"},
+    ):
+        r = client.get(url, headers=headers)
+        assert r.status_code == 401 and r.json()["code"] == "unauthorized", r.text
+    other = login(client, "demo-enterprise")
+    assert client.post("/api/v1/auth/logout", headers=h).status_code == 204
+    # the very next request sees the revocation (no read shared from the request before)
+    r = client.get(url, headers=h)
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    assert client.get(url, headers=other).status_code == 200  # only that session ended
+
+
+def test_a_revocation_by_someone_else_is_seen_by_the_next_request(client) -> None:  # noqa: ANN001
+    admin = login(client, "demo-admin")
+    r = client.post(
+        "/api/v1/admin/accounts",
+        headers=admin,
+        json={
+            "username": "reviewer-li",
+            "role": "reviewer",
+            "display_name": "审核 李",
+            "email": "li@example.com",
+        },
+    )
+    assert r.status_code == 201, r.text
+    account_id, otp = r.json()["id"], r.json()["one_time_password"]
+    tok = client.post("/api/v1/auth/token", data={"username": "reviewer-li", "password": otp})
+    h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+    # the one-time password account: 403 everywhere but the password change and the logout
+    for path in ("/api/v1/me", "/api/v1/websites", "/api/v1/review/queue"):
+        r = client.get(path, headers=h)
+        assert r.status_code == 403 and r.json()["code"] == "password_change_required", path
+    r = client.post(
+        "/api/v1/me/password",
+        headers=h,
+        json={"current_password": "not-the-otp-123", "new_password": "Lantern-Harbour-42"},
+    )
+    assert r.status_code == 403 and r.json()["code"] == "current_password_wrong"  # let through
+    r = client.post(
+        "/api/v1/me/password",
+        headers=h,
+        json={"current_password": otp, "new_password": "Lantern-Harbour-42"},
+    )
+    assert r.status_code == 200, r.text
+    assert client.get("/api/v1/me", headers=h).status_code == 200
+    # another request ends this account's sessions: the next request of it is refused
+    r = client.post(f"/api/v1/admin/accounts/{account_id}/reset-password", headers=admin)
+    assert r.status_code == 200, r.text
+    otp2 = r.json()["one_time_password"]
+    r = client.get("/api/v1/me", headers=h)
+    assert r.status_code == 401, r.text
+    h2 = {
+        "Authorization": "Bearer "
+        + client.post(
+            "/api/v1/auth/token", data={"username": "reviewer-li", "password": otp2}
+        ).json()["access_token"]
+    }
+    assert client.post("/api/v1/auth/logout", headers=h2).status_code == 204  # let through
+    assert client.get("/api/v1/me", headers=h2).status_code == 401
+
+
+# --- one read transaction per request ------------------------------------------------------------
+
+
+def test_a_request_that_writes_then_reads_sees_its_write(client, monkeypatch) -> None:  # noqa: ANN001
+    from beiandesk.entrypoints.api import routes_changes
+    from beiandesk.services import changes
+
+    h = login(client, "demo-enterprise")
+    site = client.get("/api/v1/websites", headers=h).json()[0]["id"]
+    r = client.post(f"/api/v1/websites/{site}/changes", headers=h)
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    real = changes.update_change
+
+    def then_read(d, actor, change_id, patch, if_match):  # noqa: ANN001, ANN202
+        real(d, actor, change_id, patch, if_match)
+        return changes.get_change(d, actor, change_id)  # read back in the same request
+
+    monkeypatch.setattr(routes_changes.changes, "update_change", then_read)
+    r = client.patch(
+        f"/api/v1/changes/{cid}", headers={**h, "If-Match": '"1"'}, json={"name": "同一请求里读回"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 2 and r.json()["proposed"]["name"] == "同一请求里读回"
+    assert r.headers["etag"] == '"2"'
+    r = client.get(f"/api/v1/changes/{cid}", headers=h)
+    assert r.json()["version"] == 2 and r.json()["proposed"]["name"] == "同一请求里读回"
+
+
+def test_a_request_reads_in_one_transaction(client, monkeypatch) -> None:  # noqa: ANN001
+    from beiandesk.adapters.db.uow import SqlUnitOfWork
+
+    h = login(client, "demo-enterprise")
+    site = client.get("/api/v1/websites", headers=h).json()[0]["id"]
+    opened: list[bool] = []
+    real = SqlUnitOfWork.__enter__
+
+    def enter(self):  # noqa: ANN001, ANN202
+        opened.append(self.readonly)
+        return real(self)
+
+    monkeypatch.setattr(SqlUnitOfWork, "__enter__", enter)
+    for _ in range(2):  # the session check and the route's read: one read transaction each time
+        opened.clear()
+        assert client.get(f"/api/v1/websites/{site}", headers=h).status_code == 200
+        assert opened == [True]

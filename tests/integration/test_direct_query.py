@@ -1,0 +1,239 @@
+"""``DirectQuery`` (adapters/db/direct.py): a prebuilt Core select read on the driver's cursor gives
+the very row ``Connection.execute(stmt).first()`` gives, on SQLite and PostgreSQL — aware UTC
+datetimes, booleans, NULLs, JSON — inside the caller's transaction; what it cannot do the same
+way (duplicate column names, parameters needing a bind processor) it refuses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, insert, literal_column, select
+
+from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.db.direct import DirectQuery
+from beiandesk.adapters.db.records import _WEBSITE_WITH_OWNER
+from beiandesk.adapters.db.sessions import _CHECK
+
+NOW = datetime(2026, 11, 25, 2, 0, 7, 123456, tzinfo=UTC)
+
+#: Booleans, NULLs and JSON of another table than the two the app reads this way.
+_VERIFICATION = DirectQuery(
+    select(t.verifications, t.change_orders.c.reasons, t.change_orders.c.submitted_at)
+    .join(t.change_orders, t.change_orders.c.id == t.verifications.c.change_id)
+    .where(t.verifications.c.id == bindparam("vid"))
+)
+
+
+@pytest.fixture
+def rows(deps):  # noqa: ANN001, ANN201
+    """Two accounts (one verified + one-time password), their sessions (one revoked), a website,
+    an order and two verifications (passed / not), committed; the ids to read them by."""
+    with deps.uow() as uow:
+        c = uow.conn
+        a1 = c.execute(
+            insert(t.accounts).values(
+                username="alice",
+                password_hash="h",
+                role="applicant",
+                display_name="李明",
+                email="a@example.com",
+                enterprise_verified=True,
+                created_at=NOW,
+                disabled=False,
+                password_change_required=False,
+            )
+        ).inserted_primary_key[0]
+        a2 = c.execute(
+            insert(t.accounts).values(
+                username="bob",
+                password_hash="h",
+                role="reviewer",
+                display_name="",
+                email="",
+                enterprise_verified=False,
+                created_at=NOW,
+                disabled=False,
+                password_change_required=True,
+            )
+        ).inserted_primary_key[0]
+        c.execute(
+            insert(t.sessions).values(
+                jti="open", account_id=a1, created_at=NOW, expires_at=NOW + timedelta(hours=8)
+            )
+        )
+        c.execute(
+            insert(t.sessions).values(
+                jti="revoked",
+                account_id=a2,
+                created_at=NOW,
+                expires_at=NOW + timedelta(hours=8),
+                revoked_at=NOW + timedelta(minutes=5),
+            )
+        )
+        s = c.execute(
+            insert(t.subjects).values(
+                account_id=a1,
+                kind="personal",
+                name="李明",
+                province="广东",
+                id_type="resident_id",
+                id_number_enc="x",
+                filing_number="粤ICP备20269999号",
+                principal_enc="x",
+                principal_mobile_hash="m",
+                created_at=NOW,
+            )
+        ).inserted_primary_key[0]
+        w = c.execute(
+            insert(t.websites).values(
+                subject_id=s,
+                filing_number="粤ICP备20269999号-1",
+                status="open",
+                name="明远技术笔记",
+                domains=["mingyuan-notes.cn", "例子.中国"],
+                home_url="https://www.mingyuan-notes.cn/",
+                info_enc="x",
+                principal_mobile_hash="m",
+                version=3,
+                updated_at=NOW,
+            )
+        ).inserted_primary_key[0]
+        o = c.execute(
+            insert(t.change_orders).values(
+                website_id=w,
+                subject_id=s,
+                account_id=a1,
+                state="draft",
+                current_enc="x",
+                proposed_enc="x",
+                version=1,
+                created_at=NOW,
+                updated_at=NOW,
+                reasons=[{"code": "x", "n": 1, "ok": True}],
+            )
+        ).inserted_primary_key[0]
+        v_ok, v_bad = (
+            c.execute(
+                insert(t.verifications).values(
+                    change_id=o,
+                    media="photo",
+                    passed=passed,
+                    problems=problems,
+                    content_type="image/jpeg",
+                    size=5,
+                    sha256="a" * 64,
+                    created_at=NOW,
+                )
+            ).inserted_primary_key[0]
+            for passed, problems in ((True, []), (False, [{"code": "no_face", "score": 0.5}]))
+        )
+        uow.commit()
+    return {"website": w, "v_ok": v_ok, "v_bad": v_bad}
+
+
+def _same(query: DirectQuery, conn, params: dict):  # noqa: ANN001, ANN202
+    direct = query.first(conn, params)
+    expected = conn.execute(query.stmt, params).first()
+    if expected is None:
+        assert direct is None
+        return None
+    assert tuple(direct) == tuple(expected)
+    assert direct._fields == tuple(expected._mapping.keys())
+    for name, got, want in zip(direct._fields, direct, expected, strict=True):
+        assert type(got) is type(want), (name, got, want)  # True is not 1, a datetime not a str
+        if isinstance(want, datetime):
+            assert got.tzinfo is not None and got.utcoffset() == timedelta(0), (name, got)
+        assert getattr(direct, name) == getattr(expected, name)
+    return direct
+
+
+def test_session_check_rows_equal_sqlalchemys(deps, rows) -> None:  # noqa: ANN001
+    with deps.uow(readonly=True) as uow:
+        if uow.conn.dialect.name == "postgresql":
+            # The driver would hand back +08:00 datetimes: only the column type's processor
+            # (UTCDateTime) makes them UTC.
+            uow.conn.exec_driver_sql("SET LOCAL TIME ZONE 'Asia/Shanghai'")
+        row = _same(_CHECK, uow.conn, {"jti": "open"})
+        assert row.enterprise_verified is True and row.password_change_required is False
+        assert row.disabled is False and row.revoked_at is None
+        assert row.expires_at == NOW + timedelta(hours=8) and row.expires_at.tzinfo == UTC
+        row = _same(_CHECK, uow.conn, {"jti": "revoked"})
+        assert row.enterprise_verified is False and row.password_change_required is True
+        assert row.revoked_at == NOW + timedelta(minutes=5) and row.revoked_at.tzinfo == UTC
+        assert _same(_CHECK, uow.conn, {"jti": "nobody"}) is None
+        # the repository answers what it did through Connection.execute
+        found, account = uow.sessions.check("revoked")
+        assert account.username == "bob" and account.password_change_required is True
+        assert uow.sessions.check("nobody") is None
+
+
+def test_website_with_owner_rows_equal_sqlalchemys(deps, rows) -> None:  # noqa: ANN001
+    with deps.uow(readonly=True) as uow:
+        if uow.conn.dialect.name == "postgresql":
+            uow.conn.exec_driver_sql("SET LOCAL TIME ZONE 'Asia/Shanghai'")
+        row = _same(_WEBSITE_WITH_OWNER, uow.conn, {"website_id": rows["website"]})
+        assert row.domains == ["mingyuan-notes.cn", "例子.中国"]  # JSON, decoded
+        assert row.updated_at == NOW and row.updated_at.tzinfo == UTC
+        assert row.version == 3 and row.owner_account_id is not None
+        assert _same(_WEBSITE_WITH_OWNER, uow.conn, {"website_id": rows["website"] + 99}) is None
+
+
+def test_booleans_json_and_nulls_of_any_statement(deps, rows) -> None:  # noqa: ANN001
+    with deps.uow(readonly=True) as uow:
+        # a miss first: the processors are bound from the cursor's description, rows or none
+        assert _same(_VERIFICATION, uow.conn, {"vid": rows["v_bad"] + 99}) is None
+        ok = _same(_VERIFICATION, uow.conn, {"vid": rows["v_ok"]})
+        bad = _same(_VERIFICATION, uow.conn, {"vid": rows["v_bad"]})
+    assert ok.passed is True and ok.problems == [] and ok.submitted_at is None
+    assert bad.passed is False and bad.problems == [{"code": "no_face", "score": 0.5}]
+    assert bad.reasons == [{"code": "x", "n": 1, "ok": True}]
+
+
+def test_it_reads_the_callers_uncommitted_writes(deps, rows) -> None:  # noqa: ANN001
+    later = NOW + timedelta(days=1)
+    with deps.uow() as uow:
+        uow.sessions.add("fresh", _CHECK.first(uow.conn, {"jti": "open"}).account_id, NOW, later)
+        uow.sessions.revoke("open", later)
+        fresh = _same(_CHECK, uow.conn, {"jti": "fresh"})
+        assert fresh is not None and fresh.expires_at == later
+        assert _same(_CHECK, uow.conn, {"jti": "open"}).revoked_at == later
+        # not committed: left without commit(), it rolls back
+    with deps.uow(readonly=True) as uow:
+        assert _CHECK.first(uow.conn, {"jti": "fresh"}) is None
+        assert _CHECK.first(uow.conn, {"jti": "open"}).revoked_at is None
+
+
+def test_duplicate_column_names_are_refused(deps, rows) -> None:  # noqa: ANN001
+    # Two result columns of one name: SQLAlchemy's Row cannot tell them apart by name either.
+    labelled = DirectQuery(
+        select(t.accounts.c.id.label("x"), t.accounts.c.username.label("x")).where(
+            t.accounts.c.username == bindparam("u")
+        )
+    )
+    literal = DirectQuery(select(literal_column("1").label("x"), literal_column("2").label("x")))
+    with deps.uow(readonly=True) as uow:
+        with pytest.raises(TypeError, match="unique"):
+            labelled.first(uow.conn, {"u": "alice"})
+        with pytest.raises(TypeError, match="unique"):
+            literal.first(uow.conn, {})
+        # columns of one name that SQLAlchemy labels apart (id, id_1) are read like a Row
+        apart = DirectQuery(
+            select(
+                t.accounts.c.id,
+                t.sessions.c.account_id,
+                t.sessions.c.created_at,
+                t.accounts.c.created_at,
+            )
+            .join(t.accounts, t.accounts.c.id == t.sessions.c.account_id)
+            .where(t.sessions.c.jti == bindparam("jti"))
+        )
+        _same(apart, uow.conn, {"jti": "open"})
+
+
+def test_a_parameter_needing_a_bind_processor_is_refused(deps, rows) -> None:  # noqa: ANN001
+    # UTCDateTime converts the value it is bound with: the driver's cursor would skip that.
+    query = DirectQuery(select(t.sessions.c.jti).where(t.sessions.c.expires_at > bindparam("at")))
+    with deps.uow(readonly=True) as uow:
+        with pytest.raises(TypeError, match="bind processor"):
+            query.first(uow.conn, {"at": NOW})
