@@ -11,11 +11,12 @@ marker (its bottom rows flat libjpeg grey) is unreadable, and detection runs on 
 so time and memory stay bounded whatever the upload.
 
 From the landmarks (people, landmarks): eye aspect ratio and the darkness inside each eye's
-outline (eyes open), the inner-lip gap (mouth), yaw/pitch (solvePnP on a generic 3-D face) and
-roll, glare over the lenses, focus of the inner face resampled to a fixed width (blur relative
+outline (eyes open), the inner-lip gap (mouth), yaw (the nose tip between the eye corners),
+pitch (SQPnP on a generic 3-D face) and roll, glare over the lenses, focus of the inner face resampled to a fixed width (blur relative
 to the face's size), and the backdrop beside and above the head (white share, detached
 clutter, straight edges). Nothing finds a face at the working size: the cascades search a
-larger decode for a small face (``face_too_small``, not ``no_face``). Whole-frame background
+larger decode for a small face (``face_too_small``, not ``no_face``), skipping the plain white
+wall. One face found: the profile cascade looks beside it for a second head turned away. Whole-frame background
 measures (whiteness outside the person, wall corners, door gaps, clutter) as before.
 
 Not measured: gaze, headphones and hats (product.md rules left to the reviewer): neither dlib's
