@@ -122,7 +122,11 @@ def build(
     deps = Deps(
         settings=settings,
         uow=uow,
-        inline_reads=engine.dialect.name == "sqlite",
+        # Point reads on the event loop, on both engines: measured with wrk (32 connections,
+        # 100k websites, GET website), SQLite 531 → 1,366 req/s, PostgreSQL 534–634 → 845–933
+        # req/s against the threadpool, alternated in one run: the hop and its GIL hand-overs
+        # cost more than a primary-key round trip blocks the loop (MVCC reads wait on no lock).
+        inline_reads=True,
         read_scope=SharedReads,
         clock=SystemClock(),
         files=build_file_store(settings),

@@ -44,10 +44,9 @@ class Deps:
     inventory: Any = None
     #: Makes small JPEG previews of image materials: ``thumbnail(bytes) -> bytes | None``.
     thumbnails: Any = None
-    #: Point reads may run on the event loop instead of the threadpool: true for the embedded
-    #: SQLite file (a read takes microseconds; the thread hop and the GIL hand-over around it
-    #: were most of a GET), false for a database across the network (a round trip would stall
-    #: every other request of the node). See ``entrypoints/api/security.point_read``.
+    #: Point reads (a row or two by key) may run on the event loop instead of the threadpool:
+    #: the thread hop and the GIL hand-overs around it were most of a GET (bootstrap sets it;
+    #: see ``entrypoints/api/security.point_read``). False keeps every sync route threaded.
     inline_reads: bool = False
     #: ``with d.read_scope():`` — the read-only units of work inside share one read transaction
     #: (an entry point opens one per HTTP request; ``adapters/db/uow.SharedReads``).

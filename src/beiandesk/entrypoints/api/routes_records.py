@@ -68,8 +68,7 @@ def list_websites(
 @point_read
 def get_website(d: DepsDep, account: AccountDep, website_id: RowId) -> JSONResponse:
     # The view is already plain JSON: answer it directly instead of re-validating it.
-    # ``point_read``: on the event loop for SQLite, in the threadpool for PostgreSQL (there a
-    # round trip on the loop stalled every other request of the node).
+    # ``point_read``: on the event loop (see there for the measurement).
     return JSONResponse(views.website(records.get_website(d, account, website_id)))
 
 
