@@ -385,6 +385,20 @@ PEOPLE = (
         "young East-Asian woman, frowning, eyes narrowed but open (irises visible), mouth "
         "closed, head turned a little (≈ 15°, within 'facing the camera')",
     ),
+    Person(
+        "feat_hiker",
+        95,
+        250,
+        "young East-Asian man, broad smile with teeth, eyes narrowed by the smile but open, "
+        "epicanthic folds, frontal (cut out of a holiday snapshot)",
+    ),
+    Person(
+        "feat_webcam",
+        68,
+        172,
+        "East-Asian man (perhaps the same man, years later), neutral, eyes open, mouth closed, "
+        "frontal (cut out of a webcam clip's frame 16)",
+    ),
 )
 
 

