@@ -19,8 +19,8 @@ bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 # These dependencies are ``async`` on purpose: a sync dependency costs a threadpool hop per
-# request, and none of them blocks on the hot path (token claims and accounts are cached; a
-# cache miss is one indexed primary-key read).
+# request. The session check is one indexed read in the request's shared read transaction
+# (nothing about a session is cached in the process: a revoked token is refused at once).
 
 
 async def get_deps(request: Request) -> Deps:
