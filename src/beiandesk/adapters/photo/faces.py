@@ -15,6 +15,21 @@ from beiandesk.domain import photo as rules
 FACE_NORM = 120
 #: Smallest face searched, as a share of the shorter side of the detection image.
 MIN_FACE_SEARCH = 0.06
+#: Smallest face the Haar fall-backs search for once dlib has searched the photo and found
+#: nothing (blurred, tilted, turned, de-glared, dim or frame-cut faces), as a share of the
+#: shorter side. A chest-up face is 18–35 % of the frame height; below 12 % it is
+#: face_too_small (rules.MIN_FACE_HEIGHT_SHARE), which the small-face pass looks for. A cascade's
+#: cost grows with (frame / smallest face)²: 0.1 instead of 0.06 is ≈ 1/3 of the time (a busy
+#: 512 px copy: ≈ 60 → 20 ms a cascade).
+FALLBACK_FACE_SEARCH = 0.1
+#: …and steps between the sizes searched by this factor (1.2, not 1.1: ≈ 0.6 of the time; the
+#: faces these searches are for are large, a step of 20 % still lands within a cascade's
+#: tolerance of each).
+FALLBACK_SCALE_STEP = 1.2
+#: The profile cascade (a head turned to the side: not_facing_camera rather than no_face), the
+#: slowest, looks for heads from this share of the shorter side once dlib found nothing: a
+#: chest-up head seen from the side is wider than its face seen from the front.
+FALLBACK_PROFILE_SEARCH = 0.15
 #: A smile cascade hit this confident locates a face the face cascades missed (the hits on a
 #: real smile score in the hundreds; on hair or a blurred face, under 20).
 SMILE_NEIGHBOURS = 50
@@ -32,13 +47,19 @@ def _iou(a: Box, b: Box) -> float:
 
 
 def _detect(
-    name: str, gray: np.ndarray, neighbours: int, min_side: int = 0
+    name: str,
+    gray: np.ndarray,
+    neighbours: int,
+    min_side: int = 0,
+    share: float = MIN_FACE_SEARCH,
+    step: float = 1.1,
 ) -> list[tuple[Box, int]]:
-    """(box, neighbours) of one cascade; neighbours (overlapping hits) measure its confidence."""
-    side = max(20, min_side, int(MIN_FACE_SEARCH * min(gray.shape)))
+    """(box, neighbours) of one cascade; neighbours (overlapping hits) measure its confidence.
+    Faces from ``share`` of the shorter side (or ``min_side`` px) up, sizes ``step`` apart."""
+    side = max(20, min_side, int(share * min(gray.shape)))
     if min(gray.shape) < side:
         return []
-    boxes, counts = _cascade(name).detectMultiScale2(gray, 1.1, neighbours, minSize=(side, side))
+    boxes, counts = _cascade(name).detectMultiScale2(gray, step, neighbours, minSize=(side, side))
     return [(tuple(int(v) for v in b), int(n)) for b, n in zip(boxes, counts)]  # type: ignore[misc]
 
 
@@ -56,21 +77,24 @@ def _confirmed(gray: np.ndarray, box: Box) -> bool:
     return any(_iou((bx + x0, by + y0, bw, bh), box) > 0.3 for (bx, by, bw, bh), _ in hits)
 
 
-def frontal_faces(gray: np.ndarray) -> list[tuple[Box, int]]:
+def frontal_faces(
+    gray: np.ndarray, share: float = MIN_FACE_SEARCH, step: float = 1.1, whole: bool = True
+) -> list[tuple[Box, int]]:
     """Frontal faces as (box, votes), largest first. Two cascades vote: alt2 searches the image
     and the default cascade re-checks each box in a small window; only when that leaves doubt
     (a box unconfirmed, or none at all) does the default search the whole image too. A box only
     one cascade finds counts when that one is confident. Plain (unequalised) grey: equalising a
-    mostly-white photo stretches the face's mid-tones and loses faces."""
+    mostly-white photo stretches the face's mid-tones and loses faces. Not ``whole``: the
+    default cascade only re-checks alt2's boxes (a fall-back search after dlib)."""
     faces: list[tuple[Box, int]] = []
     pending: list[tuple[Box, int]] = []
-    for box, count in _detect("face_alt2", gray, 2):
+    for box, count in _detect("face_alt2", gray, 2, share=share, step=step):
         if _confirmed(gray, box):
             faces.append((box, 2))
         else:
             pending.append((box, count))
     if pending or not faces:
-        others = _detect("face", gray, 2)
+        others = _detect("face", gray, 2, share=share, step=step) if whole else []
         for box, count in pending:
             if any(_iou(box, other) > 0.3 for other, _ in others):
                 faces.append((box, 2))
@@ -106,6 +130,9 @@ def _rotate(gray: np.ndarray, angle: float) -> np.ndarray:
 #: dlib's detector on a rotated copy counts a tilted face from this SVM margin: heads tilted
 #: 30° or lying sideways score 1.1–1.5 on the copy turned back upright; a blurred upright
 #: face that dlib just missed scores 0.16–0.31 on a copy turned ±25° (the set's blurred cases).
+#: dlib's frontal detector itself finds heads rolled up to ≈ 15–20° (the set's 32° tilt is
+#: found upright), so the copies turned ±30° reach heads rolled ≈ 15–50°, and ±90° a photo
+#: taken sideways: four copies, not the six the cascades need.
 TILTED_MIN_SCORE = 0.5
 
 
@@ -117,7 +144,10 @@ def _tilted(gray: np.ndarray, upright_width: int) -> float | None:
     upright box)."""
     from beiandesk.adapters.photo import landmarks as lm
 
-    for angle in (25.0, -25.0, 45.0, -45.0, 90.0, -90.0):
+    angles = (
+        (30.0, -30.0, 90.0, -90.0) if lm.available() else (25.0, -25.0, 45.0, -45.0, 90.0, -90.0)
+    )
+    for angle in angles:
         if abs(angle) == 90:  # a sideways photo: turn it exactly, canvas and all
             rotated = cv2.rotate(
                 gray, cv2.ROTATE_90_COUNTERCLOCKWISE if angle > 0 else cv2.ROTATE_90_CLOCKWISE
@@ -134,42 +164,65 @@ def _tilted(gray: np.ndarray, upright_width: int) -> float | None:
     return None
 
 
-def _upright_faces(gray: np.ndarray) -> list[tuple[Box, int]]:
+def _upright_faces(gray: np.ndarray, share: float = MIN_FACE_SEARCH) -> list[tuple[Box, int]]:
     """Frontal faces on the plain image; failing that on a de-glared copy, an equalised copy
     when the photo is dim (equalising a bright one only invents faces), and a copy padded past
-    the frame with the background's tone (a face cut by the edge: its box then crosses it)."""
+    the frame with the background's tone (a face cut by the edge: its box then crosses it).
+    As a fall-back after dlib (``share`` FALLBACK_FACE_SEARCH): one search on one copy that is
+    all three at once (the padding holds no face, de-glaring touches only small near-white
+    blobs, equalising only a dim photo), a third of the searches on a faceless photo."""
     dim = np.percentile(gray, 90) < rules.DIM_BRIGHT_P90
+    if share >= FALLBACK_FACE_SEARCH:
+        image = _deglare(gray, only_if_glare=True)
+        image = gray if image is None else image
+        return _padded_faces(cv2.equalizeHist(image) if dim else image, share)
     for variant in (
         lambda: gray,
         lambda: _deglare(gray, only_if_glare=True),
         lambda: cv2.equalizeHist(gray) if dim else None,
     ):
         image = variant()
-        faces = frontal_faces(image) if image is not None else []
+        faces = frontal_faces(image, share) if image is not None else []
         if faces:
             return faces
+    return _padded_faces(gray, share, relative_to_padded=True)
+
+
+def _padded_faces(
+    gray: np.ndarray, share: float, relative_to_padded: bool = False
+) -> list[tuple[Box, int]]:
+    """Frontal faces on a copy padded by a quarter of the long side with the frame edge's median
+    tone (a face cut by the frame is found whole, its box crossing the edge); the smallest face
+    is ``share`` of the shorter side of the frame (or, ``relative_to_padded``, of the copy)."""
     h, w = gray.shape
     pad = int(0.25 * max(h, w))
     edge = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     padded = cv2.copyMakeBorder(
         gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=int(np.median(edge))
     )
-    return [((x - pad, y - pad, bw, bh), v) for (x, y, bw, bh), v in frontal_faces(padded)]
+    if not relative_to_padded:
+        share = share * min(h, w) / min(padded.shape)
+    if relative_to_padded:
+        found = frontal_faces(padded, share)
+    else:
+        found = frontal_faces(padded, share, FALLBACK_SCALE_STEP, whole=False)
+    return [((x - pad, y - pad, bw, bh), v) for (x, y, bw, bh), v in found]
 
 
 def find_faces(
-    gray: np.ndarray, thorough: bool = True
+    gray: np.ndarray, thorough: bool = True, share: float = MIN_FACE_SEARCH
 ) -> tuple[list[tuple[Box, int]], float | None]:
     """(frontal faces, roll) on the detection image. An upright face without two visible eyes
     may be a tilted head (the box then covers only part of it): a clearly bigger face
     with eyes on a rotated copy wins, as does one found only in profile; either gives no
     frontal face and the roll (90 for a profile). Not ``thorough`` (video frames, where the
-    sequence decides): plain and de-glared search only."""
+    sequence decides): plain and de-glared search only. ``share``: the smallest face searched
+    for, as a share of the shorter side (FALLBACK_FACE_SEARCH after dlib found nothing)."""
     if not thorough:
         faces = frontal_faces(gray)
         deglared = None if faces else _deglare(gray, only_if_glare=True)
         return (faces or (frontal_faces(deglared) if deglared is not None else [])), None
-    faces = _upright_faces(gray)
+    faces = _upright_faces(gray, share)
     if faces and len(_eyes(_face_crop(gray, faces[0][0]))) == 2:
         return faces, None
     angle = _tilted(gray, faces[0][0][2] if faces else 0)
@@ -178,7 +231,14 @@ def find_faces(
     if faces:
         return faces, None
     for image in (gray, cv2.flip(gray, 1)):
-        if _detect("profile", image, 6):
+        fallback = share >= FALLBACK_FACE_SEARCH
+        if _detect(
+            "profile",
+            image,
+            6,
+            share=FALLBACK_PROFILE_SEARCH if fallback else share,
+            step=FALLBACK_SCALE_STEP if fallback else 1.1,
+        ):
             return [], 90.0
     return [], None
 

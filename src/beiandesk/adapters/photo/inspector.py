@@ -13,7 +13,15 @@ import numpy as np
 
 from beiandesk.adapters.photo.background import _white, background, head_edge_contact
 from beiandesk.adapters.photo.cascades import Box, _cascade
-from beiandesk.adapters.photo.faces import SKIN_CB, SKIN_CR, _confirmed, find_faces, skin_face
+from beiandesk.adapters.photo.faces import (
+    FALLBACK_FACE_SEARCH,
+    MIN_FACE_SEARCH,
+    SKIN_CB,
+    SKIN_CR,
+    _confirmed,
+    find_faces,
+    skin_face,
+)
 from beiandesk.adapters.photo import landmarks as lm
 from beiandesk.adapters.photo import people
 from beiandesk.adapters.photo.measures import _sharpness, face_details
@@ -72,7 +80,9 @@ def locate(image: np.ndarray, side: int = WORK_SIDE, thorough: bool = True) -> L
             if thorough and len(faces) == 1:
                 faces = faces + [(box, 2) for box in profile_faces(gray, faces[0][0])]
             return Located(image, work, gray, scale, faces, None, found[1])
-    faces, roll = find_faces(gray, thorough)
+    # dlib searched and found nothing: the Haar fall-backs look for chest-up-sized faces only
+    share = FALLBACK_FACE_SEARCH if lm.available() and thorough else MIN_FACE_SEARCH
+    faces, roll = find_faces(gray, thorough, share)
     if thorough and not faces and roll is None:
         box = skin_face(work, gray)
         faces = [(box, 0)] if box is not None else []
@@ -148,29 +158,47 @@ SMALL_FACE_SIDE = 2000
 SMALL_FACE_MIN = 20
 #: A grey copy smaller than SMALL_FACE_SIDE is enlarged at most this much for that pass.
 SMALL_FACE_ENLARGE = 1.35
-#: The small-face pass looks for faces up to this share of the long side (larger ones were
-#: searched for by dlib already).
-SMALL_FACE_MAX = 0.07
+#: The small-face pass looks for faces up to this share of the shorter side: larger ones were
+#: searched for by dlib and, from 10 % of the shorter side (FALLBACK_FACE_SEARCH), by the Haar
+#: fall-backs already; the pass overlaps them by one step.
+SMALL_FACE_MAX = 0.11
+#: …over at most this many SMALL_FACE_MIN-sized squares of the frame: a cascade's work grows
+#: with the area searched over the smallest face's. The part of a white-walled photo that is
+#: not wall (a person standing far back) fits at full SMALL_FACE_SIDE resolution (a 60 px
+#: face in a 12 MP photo: ≈ 460 squares; the set's people far back in 1500 × 2000: ≤ 300); a
+#: busy frame with no face anywhere is searched at the resolution that fits (the whole of a
+#: 2000 × 1500 copy is 7500 squares, ≈ 0.55 s on one core; this budget ≈ 70 ms), so there only
+#: the larger small faces are found (a person far back in a busy room is turned away as
+#: no_face instead of face_too_small).
+SMALL_FACE_BUDGET = 600
 
 
 def _small_face(gray: np.ndarray) -> Box | None:
     """The largest face both frontal cascades agree on (alt2 searches, the default cascade
     re-checks a window round each hit), from SMALL_FACE_MIN px up to SMALL_FACE_MAX of the
-    long side (faces any larger were searched for already)."""
-    limit = max(SMALL_FACE_MIN + 1, int(SMALL_FACE_MAX * max(gray.shape)))
+    shorter side (faces any larger were searched for already)."""
+    limit = max(SMALL_FACE_MIN + 1, int(SMALL_FACE_MAX * min(gray.shape)))
     x0, y0, x1, y1 = _not_wall(gray, limit)
     if min(x1 - x0, y1 - y0) < SMALL_FACE_MIN:
         return None
+    region = gray[y0:y1, x0:x1]
+    # within SMALL_FACE_BUDGET: a larger region is searched on a smaller copy
+    k = min(1.0, (SMALL_FACE_BUDGET * SMALL_FACE_MIN**2 / region.size) ** 0.5)
+    if k < 1.0:
+        region = cv2.resize(region, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    small_limit = max(SMALL_FACE_MIN + 1, int(k * limit))
+    if min(region.shape) < SMALL_FACE_MIN:
+        return None
     boxes, _ = _cascade("face_alt2").detectMultiScale2(
-        gray[y0:y1, x0:x1],
+        region,
         1.15,
         3,
         minSize=(SMALL_FACE_MIN, SMALL_FACE_MIN),
-        maxSize=(limit, limit),
+        maxSize=(small_limit, small_limit),
     )
     agreed = []
     for box in boxes:
-        x, y, w, h = (int(v) for v in box)
+        x, y, w, h = (round(int(v) / k) for v in box)
         x, y = x + x0, y + y0
         x0, y0 = max(0, x - w // 2), max(0, y - h // 2)
         window = gray[y0 : y + h + h // 2, x0 : x + w + w // 2]
@@ -180,6 +208,19 @@ def _small_face(gray: np.ndarray) -> Box | None:
         if any(_overlap((x, y, w, h), (hx + x0, hy + y0, hw, hh)) > 0.3 for hx, hy, hw, hh in hits):
             agreed.append((x, y, w, h))
     return max(agreed, key=lambda b: b[2]) if agreed else None
+
+
+def _budget_side(gray: np.ndarray, width: int, height: int) -> float:
+    """The long side at which the small-face pass will search (SMALL_FACE_SIDE, or less when the
+    part of the frame that is not wall exceeds SMALL_FACE_BUDGET there), judged on ``gray``
+    (the decoded photo) before a larger copy is decoded: no use decoding more than is searched."""
+    side = max(gray.shape)
+    target = min(SMALL_FACE_SIDE, max(width, height))
+    x0, y0, x1, y1 = _not_wall(gray, int(SMALL_FACE_MAX * min(gray.shape)))
+    area = (x1 - x0) * (y1 - y0) * (target / side) ** 2
+    if area <= 0:
+        return 0.0
+    return target * min(1.0, (SMALL_FACE_BUDGET * SMALL_FACE_MIN**2 / area) ** 0.5)
 
 
 def _not_wall(gray: np.ndarray, margin: int) -> tuple[int, int, int, int]:
@@ -359,7 +400,9 @@ class OpenCVPhotoInspector:
         (a JPEG decoded again, in grey, at a larger 1/n scale). A face found there is measured
         (so it is ``face_too_small``, not ``no_face``)."""
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        if max(width, height) > max(image.shape[:2]):  # decoded smaller: decode again, grey
+        if max(width, height) > max(image.shape[:2]) and _budget_side(gray, width, height) > max(
+            gray.shape
+        ):  # decoded smaller, and the budget allows a larger search: decode again, grey
             flag = cv2.IMREAD_GRAYSCALE  # PNG/WebP: full size (≤ 30 MP, one byte a pixel)
             if kind == "jpeg":
                 for factor, reduced in (
