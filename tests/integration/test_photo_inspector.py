@@ -239,24 +239,9 @@ def test_video_file_is_read_from_its_path(inspector, tmp_path):
 # --- real people (issue 13) -------------------------------------------------------------------
 
 REAL = {s.name: s for s in samples.real_set()}
-#: Known misses, kept in the set so the benchmark keeps counting them.
-KNOWN_MISSES = {
-    "pexels_eyes_closed": "long hair runs off the top edge of a dark backdrop: the crown is "
-    "0.67 face heights above the brows, inside the frame by the head-room rule (people measure "
-    "0.42–0.82), and the hair-at-the-edge measure only works on a white backdrop",
-    "pexels_smile": "as pexels_eyes_closed: hair cut by the top edge of a dark backdrop",
-}
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[n]))
-        if n in KNOWN_MISSES
-        else n
-        for n in REAL
-    ],
-)
+@pytest.mark.parametrize("name", list(REAL))
 def test_real_people(inspector, name):
     sample = REAL[name]
     result = inspector.inspect(samples.encode(sample.image))

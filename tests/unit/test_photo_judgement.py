@@ -344,3 +344,19 @@ def test_a_level_head_with_raised_brows_is_facing_the_camera():
     # a surprised face reads pitch −18° (real set): not a nod
     assert judge_photo(replace(LANDMARKED, pitch_deg=-18.0)) == []
     assert codes(replace(LANDMARKED, pitch_deg=-30.0)) == ["not_facing_camera"]
+
+
+def test_hair_through_the_top_edge_of_a_dark_backdrop_is_cut_off():
+    """Off white, head_edge_contact says nothing; hair running from the head through the top
+    edge (unlike the backdrop beside the head) does, while the brows are close enough to the
+    top for the crown to be above it."""
+    dark = replace(
+        LANDMARKED, background_white_share=0.0, side_white_share=0.0, head_edge_contact=1.0
+    )
+    near = replace(dark, face_y=0.6 * dark.face_h)
+    assert codes(near) == ["background_not_white"]  # no hair at the top: only the backdrop
+    assert codes(replace(near, hair_to_top=0.95)) == ["face_cut_off", "background_not_white"]
+    assert codes(replace(near, hair_to_top=0.6)) == ["background_not_white"]  # curtain folds
+    # a head with more room than any crown needs: whatever is at the top is not its hair
+    far = replace(dark, face_y=1.2 * dark.face_h, hair_to_top=0.95)
+    assert codes(far) == ["background_not_white"]

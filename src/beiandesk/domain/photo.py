@@ -51,6 +51,17 @@ MIN_HEAD_ROOM_FACE_HEIGHTS = 0.35
 #: On a white background, hair/skin touching the frame edge beside the head over this share of
 #: that edge means the head is cut.
 MAX_HEAD_EDGE_CONTACT = 0.15
+#: On any plain backdrop (white or not): more than this share of the frame's top rows over the
+#: middle of the head unlike the backdrop beside the head, with the head continuing from there
+#: down to the brows and no wider than the head along the top edge, is hair running off the
+#: top: the crown is cut. Measured on the real set: long hair through the top edge of a dark
+#: wooden wall 0.91–0.98 (every encoding, mirrored); heads with room above them 0 on plain
+#: backdrops, at most 0.62 on busy ones (curtain folds, a valley behind).
+MAX_HAIR_AT_TOP = 0.8
+#: …judged only when the brows are within this many face heights of the top edge: the crown
+#: sits 0.42–0.82 face heights above them (MIN_HEAD_ROOM_FACE_HEIGHTS), so with more room than
+#: this no hair of the head can reach the edge.
+HAIR_CHECK_HEAD_ROOM = 1.0
 #: No face found and at least this share of the top edge is skin-toned (hair and a white
 #: wall are not; a forehead or cheeks are): the frame cuts through the face.
 MIN_TOP_EDGE_SKIN = 0.1
@@ -174,6 +185,7 @@ class PhotoMeasurements:
     turned_face: bool = False  # no frontal face, but a profile or a strongly tilted one
     roll_deg: float | None = None
     head_edge_contact: float | None = None
+    hair_to_top: float | None = None  # top rows over the head unlike the backdrop beside it
     background_share: float | None = None
     background_white_share: float | None = None
     background_line: float | None = None
@@ -277,7 +289,8 @@ def judge_photo(m: PhotoMeasurements) -> list[Problem]:
         problems.append(_problem("background_not_white"))
     blurry = _too_blurry(m) and not (small or dark)
     problems += [_problem("too_blurry")] if blurry else []
-    if not (dark or blurry or cut or small):
+    # a crown cut by the frame leaves the face to judge; a face cut by it does not
+    if not (dark or blurry or small or (cut and _face_box_cut(m))):
         problems += [_problem(code) for code in _detail_codes(m)]
     return problems
 
@@ -300,15 +313,26 @@ def _too_dark(m: PhotoMeasurements) -> bool:
 
 
 def _face_cut_off(m: PhotoMeasurements) -> bool:
-    """Whole head and face in frame (product.md): box past an edge, too little head room, or
-    (on white) the head touching the frame edge."""
+    """Whole head and face in frame (product.md): box past an edge, too little head room,
+    (on white) the head touching the frame edge, or (on any plain backdrop) hair running
+    from the head through the top edge."""
     if m.face_x is None or m.face_y is None or m.face_w is None or m.face_h is None:
         return False
     if m.face_x < 0 or m.face_y < 0 or m.face_x + m.face_w > 1 or m.face_y + m.face_h > 1:
         return True
     if m.face_y < MIN_HEAD_ROOM_FACE_HEIGHTS * m.face_h:
         return True
+    hair = m.hair_to_top is not None and m.hair_to_top > MAX_HAIR_AT_TOP
+    if hair and m.face_y < HAIR_CHECK_HEAD_ROOM * m.face_h:
+        return True
     return _on_white(m) and (m.head_edge_contact or 0.0) > MAX_HEAD_EDGE_CONTACT
+
+
+def _face_box_cut(m: PhotoMeasurements) -> bool:
+    """The face box itself (brows to chin, jaw to jaw) runs past a frame edge."""
+    if m.face_x is None or m.face_y is None or m.face_w is None or m.face_h is None:
+        return True
+    return m.face_x < 0 or m.face_y < 0 or m.face_x + m.face_w > 1 or m.face_y + m.face_h > 1
 
 
 def _on_white(m: PhotoMeasurements) -> bool:

@@ -295,6 +295,8 @@ def measure(
     base.update(
         head_edge_contact=head_edge_contact(white, main), **background(white, gray, [main, *others])
     )
+    if loc.points is not None:
+        base["hair_to_top"] = people.hair_to_top(loc.work, loc.points * loc.scale)
     if not others:
         base.update(face_details(full_gray, image, box))  # type: ignore[arg-type]
         if loc.points is not None:

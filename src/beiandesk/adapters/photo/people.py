@@ -207,3 +207,73 @@ def details(
         scale = white.shape[0] / gray.shape[0]
         out.update(_side(white, work_gray, points * scale))
     return out
+
+
+#: Hair reaching the top edge on any plain backdrop: the backdrop is sampled in the frame's top
+#: rows just beside the head (outside the head ellipse, HEAD_WIDTH jaw widths wide, this many
+#: jaw widths further out), where it is lit as the part above the head is (a vignetted or
+#: graded backdrop is darker towards the corners: on the set's dark wooden wall, L 17 in the
+#: corner, 53 beside the head).
+HAIR_REFERENCE_WIDTH = 0.4
+#: A pixel is unlike the backdrop at this CIELAB distance (8-bit Lab) from that side's median,
+#: or HAIR_SPREAD_FACTOR times the side's own 90th-percentile spread when that is larger.
+#: Hair against the wall beside it differs by 30–50 (the set's long dark hair: L 9–14 under a
+#: wall at L 53); JPEG noise and wood grain within a wall by under 10.
+HAIR_MIN_DISTANCE = 18.0
+HAIR_SPREAD_FACTOR = 2.0
+#: Above this spread the top rows beside the head are not one plain backdrop (a flag, a room):
+#: that side is not compared with.
+HAIR_MAX_SPREAD = 25.0
+#: The band from the top edge down to the brows over the middle of the head must be mostly
+#: head (hair, forehead): at least this share of its rows unlike the backdrop. A head with room
+#: above it has backdrop there (the first rows); hair crossing the wall's own tone on its way
+#: from dark to the lit forehead breaks a strict run for a few rows.
+HAIR_MIN_ROWS = 0.6
+
+
+def hair_to_top(work: np.ndarray, points: np.ndarray) -> float | None:
+    """Share of the frame's top rows over the middle of the head (half a jaw width wide) that
+    are unlike the backdrop beside the head, on every side where that was sampled and is
+    plain; 0 unless what is unlike is the head: it spans no wider than the head ellipse along
+    the top edge (a flag or a second wall tone reaching past it is backdrop) and continues down
+    to the brows (HAIR_MIN_ROWS). ``points`` in ``work`` pixels. Near 1: hair running through the
+    top edge, the crown cut off; a head with room above it: 0. None when no side of the head
+    could be sampled plain."""
+    h, w = work.shape[:2]
+    x, y, bw, bh = lm.face_box(points)
+    if y <= 4:
+        return None
+    cx = x + bw / 2
+    half, ref_w = HEAD_WIDTH * bw / 2, HAIR_REFERENCE_WIDTH * bw
+    band = max(2, int(0.1 * y))
+    lab = cv2.cvtColor(work[: int(y)], cv2.COLOR_BGR2LAB).astype(np.float32)
+    unlike = np.ones(lab.shape[:2], bool)
+    sides = 0
+    for a, b in ((cx - half - ref_w, cx - half), (cx + half, cx + half + ref_w)):
+        a, b = max(0, int(a)), max(0, min(w, int(b)))
+        if b - a < ref_w / 2:  # the frame cuts this side's sample short: not sampled
+            continue
+        ref = lab[:band, a:b].reshape(-1, 3)
+        median = np.median(ref, axis=0)
+        spread = float(np.percentile(np.linalg.norm(ref - median, axis=1), 90))
+        if spread > HAIR_MAX_SPREAD:
+            continue
+        limit = max(HAIR_MIN_DISTANCE, HAIR_SPREAD_FACTOR * spread)
+        unlike &= np.linalg.norm(lab - median, axis=2) > limit
+        sides += 1
+    if not sides:
+        return None
+    c0, c1 = max(0, int(cx - 0.25 * bw)), min(w, int(cx + 0.25 * bw))
+    if c1 <= c0:
+        return None
+    top = unlike[:band].mean(axis=0) >= 0.5  # columns of the top band unlike the backdrop
+    centre = min(w - 1, max(0, int(cx)))
+    if not top[centre]:
+        return 0.0
+    left = centre - int(np.argmin(top[centre::-1])) if not top[: centre + 1].all() else -1
+    right = centre + int(np.argmin(top[centre:])) if not top[centre:].all() else w
+    if left < cx - half or right > cx + half:  # wider than the head: backdrop, not hair
+        return 0.0
+    if (unlike[:, c0:c1].mean(axis=1) >= 0.5).mean() < HAIR_MIN_ROWS:
+        return 0.0
+    return float(unlike[:band, c0:c1].mean())
