@@ -476,6 +476,15 @@ def real_set() -> tuple[Sample, ...]:
         sample(
             f"{p.name}_background_blue", on_white(p, blue.astype(np.uint8)), "background_not_white"
         )
+        # the same blue backdrop with the frame's top edge a third of the way down from the crown
+        # to the eyes: the hair runs through the top edge off white (the head is cut)
+        crown_cut = HEAD_MARGIN + p.crown_y + (p.eyes_y - p.crown_y) // 3
+        sample(
+            f"{p.name}_crown_cut_blue",
+            on_white(p, blue.astype(np.uint8))[crown_cut:],
+            "face_cut_off",
+            "background_not_white",
+        )
         for label, wall in (
             ("corner", wall_corner()),
             ("door_gap", door_gap()),
