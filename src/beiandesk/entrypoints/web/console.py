@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from beiandesk.bootstrap import App
+from beiandesk.entrypoints.api.app import add_routes
 from beiandesk.entrypoints.web import (
     routes_admin,
     routes_flow,
@@ -36,19 +37,19 @@ def install(api: FastAPI, app: App) -> None:
     static = files("beiandesk.entrypoints.web") / "static"
     api.mount("/static", StaticFiles(directory=str(static)), name="static")
     for module in (routes_home, routes_flow, routes_materials, routes_review, routes_admin):
-        api.include_router(module.router)
+        add_routes(api, module.router)
     from beiandesk.entrypoints.web import routes_accounts  # issue 9: 账号管理, 审计日志, 修改密码
 
-    api.include_router(routes_accounts.router)
+    add_routes(api, routes_accounts.router)
     from beiandesk.entrypoints.web import routes_desk, routes_webhooks
 
-    api.include_router(routes_desk.router)
-    api.include_router(routes_webhooks.router)
+    add_routes(api, routes_desk.router)
+    add_routes(api, routes_webhooks.router)
     from beiandesk.entrypoints.web import routes_claims, routes_forms, routes_reports
 
-    api.include_router(routes_claims.router)
-    api.include_router(routes_forms.router)
-    api.include_router(routes_reports.router)
+    add_routes(api, routes_claims.router)
+    add_routes(api, routes_forms.router)
+    add_routes(api, routes_reports.router)
     from beiandesk.entrypoints.web import routes_imports  # issue 9: 导入备案记录
 
-    api.include_router(routes_imports.router)
+    add_routes(api, routes_imports.router)
