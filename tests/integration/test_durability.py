@@ -17,3 +17,13 @@ def test_sqlite_commits_are_synced_before_they_are_acknowledged(tmp_path: Path) 
             assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL (NORMAL is 1)
     finally:
         engine.dispose()
+
+
+def test_sqlite_reads_go_through_a_memory_map(tmp_path: Path) -> None:
+    """Point reads in a database larger than SQLite's page cache read the map, not pread()."""
+    engine = build_engine(f"sqlite:///{tmp_path / 'd.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA mmap_size")).scalar() >= 1 << 30
+    finally:
+        engine.dispose()
