@@ -237,3 +237,75 @@ def test_a_parameter_needing_a_bind_processor_is_refused(deps, rows) -> None:  #
     with deps.uow(readonly=True) as uow:
         with pytest.raises(TypeError, match="bind processor"):
             query.first(uow.conn, {"at": NOW})
+
+
+def _all_same(query: DirectQuery, conn, params: dict) -> list:  # noqa: ANN001
+    direct = query.all(conn, params)
+    expected = list(conn.execute(query.stmt, params))
+    assert [tuple(r) for r in direct] == [tuple(r) for r in expected]
+    for got, want in zip(direct, expected, strict=True):
+        for name, a, b in zip(got._fields, got, want, strict=True):
+            assert type(a) is type(b), (name, a, b)
+    return direct
+
+
+def test_order_calls_subject_and_webhook_reads_equal_sqlalchemys(deps, rows) -> None:  # noqa: ANN001
+    """The reads every PATCH of an order runs (the order, its calls in id order, its subject, the
+    live webhooks) give what SQLAlchemy gives, none found included; ``all`` keeps the order."""
+    from beiandesk.adapters.db.changes import _ORDER, _ORDER_CALLS
+    from beiandesk.adapters.db.records import _SUBJECT
+    from beiandesk.adapters.db.webhooks import _LIVE
+
+    with deps.uow() as uow:
+        c = uow.conn
+        order = c.execute(select(t.change_orders.c.id, t.change_orders.c.subject_id)).first()
+        for at, outcome, rnd in (
+            (NOW + timedelta(hours=2), "reached", 0),
+            (NOW, "unreachable", 0),
+            (NOW, "unreachable", 1),
+        ):
+            c.execute(
+                insert(t.calls).values(
+                    change_id=order.id,
+                    at=at,
+                    outcome=outcome,
+                    note="备注",
+                    reviewer="rev",
+                    round=rnd,
+                )
+            )
+        c.execute(
+            insert(t.webhooks).values(
+                url="https://hooks.example.com/a",
+                events=["change.submitted"],
+                secret_enc="x",
+                created_at=NOW,
+                created_by="admin",
+            )
+        )
+        c.execute(
+            insert(t.webhooks).values(
+                url="https://hooks.example.com/b",
+                events=[],
+                secret_enc="x",
+                created_at=NOW,
+                created_by="admin",
+                deleted_at=NOW,
+            )
+        )
+        uow.commit()
+    with deps.uow(readonly=True) as uow:
+        if uow.conn.dialect.name == "postgresql":
+            uow.conn.exec_driver_sql("SET LOCAL TIME ZONE 'Asia/Shanghai'")
+        row = _same(_ORDER, uow.conn, {"change_id": order.id})
+        assert row.reasons == [{"code": "x", "n": 1, "ok": True}] and row.created_at.tzinfo == UTC
+        assert _same(_ORDER, uow.conn, {"change_id": order.id + 99}) is None
+        calls = _all_same(_ORDER_CALLS, uow.conn, {"change_id": order.id})
+        assert [r.outcome for r in calls] == ["reached", "unreachable", "unreachable"]  # by id
+        assert all(r.at.tzinfo == UTC for r in calls)
+        assert _all_same(_ORDER_CALLS, uow.conn, {"change_id": order.id + 99}) == []
+        assert _same(_SUBJECT, uow.conn, {"subject_id": order.subject_id}).province == "广东"
+        live = _all_same(_LIVE, uow.conn, {})
+        assert [(r.url, r.events) for r in live] == [
+            ("https://hooks.example.com/a", ["change.submitted"])
+        ]

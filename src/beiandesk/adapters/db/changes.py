@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
 from beiandesk.adapters.db import webhooks
+from beiandesk.adapters.db.direct import DirectQuery
 from beiandesk.domain.change import change_in_progress
 from beiandesk.domain.errors import VersionConflict
 from beiandesk.domain.model import Call, ChangeOrder, Event, Reason, WebsiteInfo
@@ -34,6 +35,13 @@ _SAVE = update(t.change_orders).where(
 _INSERT = insert(t.change_orders)
 _INSERT_CALL = insert(t.calls)
 _INSERT_EVENT = insert(t.events)
+#: An order by id and its calls, on the driver's cursor (``direct.py``): every read of one order
+#: (each PATCH reads it to judge the edit) paid more for building and wrapping these two
+#: statements than for running them.
+_ORDER = DirectQuery(select(t.change_orders).where(t.change_orders.c.id == bindparam("change_id")))
+_ORDER_CALLS = DirectQuery(
+    select(t.calls).where(t.calls.c.change_id == bindparam("change_id")).order_by(t.calls.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,10 @@ class ChangeRepo:
         self._loaded[row.id] = (row.version, row.round, len(calls))
         return order
 
+    @staticmethod
+    def _call(r: Any) -> Call:
+        return Call(at=r.at, outcome=r.outcome, note=r.note, reviewer=r.reviewer, round=r.round)
+
     def _calls(self, rows: list[Any]) -> dict[int, list[Call]]:
         """The calls of each order's current round only: a resubmission starts afresh (api.md
         §Flow rules made precise), so earlier rounds' calls stay stored but never count."""
@@ -102,25 +114,23 @@ class ChangeRepo:
             q = select(t.calls).where(t.calls.c.change_id.in_(list(rounds))).order_by(t.calls.c.id)
             for r in self.conn.execute(q):
                 if r.round == rounds[r.change_id]:
-                    out[r.change_id].append(
-                        Call(
-                            at=r.at,
-                            outcome=r.outcome,
-                            note=r.note,
-                            reviewer=r.reviewer,
-                            round=r.round,
-                        )
-                    )
+                    out[r.change_id].append(self._call(r))
         return out
 
     def get(self, change_id: int, *, for_update: bool = False) -> ChangeOrder | None:
-        q = select(t.change_orders).where(t.change_orders.c.id == change_id)
         if for_update and self.conn.dialect.name == "postgresql":
-            q = q.with_for_update()
-        row = self.conn.execute(q).first()
+            q = select(t.change_orders).where(t.change_orders.c.id == change_id)
+            row = self.conn.execute(q.with_for_update()).first()
+        else:
+            row = _ORDER.first(self.conn, {"change_id": change_id})
         if not row:
             return None
-        return self._to(row, self._calls([row]).get(row.id, []))
+        calls = [
+            self._call(r)
+            for r in _ORDER_CALLS.all(self.conn, {"change_id": change_id})
+            if r.round == row.round  # the current round's only (see ``_calls``)
+        ]
+        return self._to(row, calls)
 
     def by_authority_ref(self, ref: str) -> ChangeOrder | None:
         row = self.conn.execute(

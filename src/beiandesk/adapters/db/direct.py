@@ -59,8 +59,9 @@ class DirectQuery:
         self.stmt = stmt
         self._prepared: dict[str, _Prepared] = {}
 
-    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
-        """The first row as a named tuple (attribute access like a ``Row``), or None."""
+    def _run(
+        self, conn: Connection, params: Mapping[str, Any], many: bool
+    ) -> tuple[_Prepared, Any]:
         dialect = conn.dialect
         prepared = self._prepared.get(dialect.name)
         if prepared is None:
@@ -69,16 +70,28 @@ class DirectQuery:
         cursor = conn.connection.cursor()
         try:
             cursor.execute(prepared.sql, args)
-            raw = cursor.fetchone()
+            raw = cursor.fetchall() if many else cursor.fetchone()
             if prepared.processors is None:
                 prepared.bind(self.stmt, dialect, cursor.description)
         finally:
             cursor.close()
-        if raw is None:
-            return None
+        return prepared, raw
+
+    @staticmethod
+    def _row(prepared: _Prepared, raw: Any) -> Any:
         processors = prepared.processors
         assert processors is not None
         return prepared.row._make(
             value if proc is None or value is None else proc(value)
             for proc, value in zip(processors, raw)
         )
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first row as a named tuple (attribute access like a ``Row``), or None."""
+        prepared, raw = self._run(conn, params, many=False)
+        return None if raw is None else self._row(prepared, raw)
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row, as named tuples (for small results: a few calls, the live webhooks)."""
+        prepared, raw = self._run(conn, params, many=True)
+        return [self._row(prepared, r) for r in raw]

@@ -94,6 +94,10 @@ class AccountRepo:
         )
 
 
+#: A subject by id (every edit of an order judges it against its subject): on the driver's cursor.
+_SUBJECT = DirectQuery(select(t.subjects).where(t.subjects.c.id == bindparam("subject_id")))
+
+
 class SubjectRepo:
     def __init__(self, conn: Connection, cipher: DataCipher) -> None:
         self.conn, self.cipher = conn, cipher
@@ -113,7 +117,7 @@ class SubjectRepo:
         )
 
     def get(self, subject_id: int) -> Subject | None:
-        row = self.conn.execute(select(t.subjects).where(t.subjects.c.id == subject_id)).first()
+        row = _SUBJECT.first(self.conn, {"subject_id": subject_id})
         return self._to(row) if row else None
 
     def list(self, account_id: int | None = None) -> list[Subject]:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.db.direct import DirectQuery
 from beiandesk.domain import webhooks as rules
 from beiandesk.domain.model import Event
 
@@ -152,14 +153,17 @@ class WebhookRepo:
         ]
 
 
+#: Run by every save that records events: prebuilt, on the driver's cursor (``direct.py``).
+_LIVE = DirectQuery(
+    select(t.webhooks.c.id, t.webhooks.c.events, t.webhooks.c.url).where(
+        t.webhooks.c.deleted_at.is_(None)
+    )
+)
+
+
 def subscriptions(conn: Connection) -> list[tuple[int, list[str], str]]:
     """(id, events, url) of every live webhook: one small query per save that records events."""
-    rows = conn.execute(
-        select(t.webhooks.c.id, t.webhooks.c.events, t.webhooks.c.url).where(
-            t.webhooks.c.deleted_at.is_(None)
-        )
-    )
-    return [(r.id, list(r.events or []), r.url) for r in rows]
+    return [(r.id, list(r.events or []), r.url) for r in _LIVE.all(conn, {})]
 
 
 def fan_out(
