@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_api.py [--websites 100000] [--duration 10] [--repeat 2]
         [--threads 2 --connections 32] [--patch-connections 8] [--synchronous FULL|NORMAL]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_api] [--nodes 2]
-        [--workdir DIR --keep]
+        [--workdir DIR --keep] [--only get|patch]
 
 1. Seeds the demo data plus ``--websites`` filed websites into a fresh SQLite file (or a
    PostgreSQL database it (re)creates from ``--database-url``): bulk inserts with one encrypted
@@ -445,10 +445,10 @@ def bench(workdir: Path, site_ids: list[int], websites: int, args: argparse.Name
             return PATCH_LUA % {"drafts": lua_list(draft_ids), "etags": lua_list(etags(b, owner, draft_ids)),
                                 "token": owner}
 
-        for _ in range(args.repeat):
+        for _ in range(args.repeat if args.only in (None, "get") else 0):
             run("GET /api/v1/websites/{id}", base, get_script, args.threads, args.connections)
             run("bare GET", bare, get_script, args.threads, args.connections)
-        for _ in range(args.repeat):
+        for _ in range(args.repeat if args.only in (None, "patch") else 0):
             run("PATCH /api/v1/changes/{id}", base, patch_script(base), args.patch_connections,
                 args.patch_connections)
             run("bare PATCH (durable SQLite)", bare, patch_script(bare), args.patch_connections,
@@ -496,6 +496,8 @@ def report(runs: dict[str, list[Run]], websites: int, seed_seconds: float, args:
         table.add_column(col, justify="left" if col == "endpoint" else "right")
     pairs = [("GET /api/v1/websites/{id}", "bare GET"), ("PATCH /api/v1/changes/{id}", "bare PATCH (durable SQLite)")]
     for real_name, bare_name in pairs:
+        if real_name not in runs:  # --only
+            continue
         real, bare = runs[real_name], runs[bare_name]
         ratios = sorted(r.rps / b.rps for r, b in zip(real, bare) if b.rps)
         median = ratios[len(ratios) // 2]
@@ -536,6 +538,7 @@ def main() -> None:
                                                "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/bench_api)")
     parser.add_argument("--synchronous", choices=["FULL", "NORMAL"], help="SQLite synchronous for both servers "
                         "(default: the engine's own, FULL)")
+    parser.add_argument("--only", choices=["get", "patch"], help="run only this endpoint's pair")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (prints its path)")
     parser.add_argument("--workdir", type=Path, help="reuse a seeded work directory (with --keep)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
