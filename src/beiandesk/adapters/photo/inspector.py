@@ -83,7 +83,9 @@ def locate(image: np.ndarray, side: int = WORK_SIDE, thorough: bool = True) -> L
     # dlib searched and found nothing: the Haar fall-backs look for chest-up-sized faces only
     share = FALLBACK_FACE_SEARCH if lm.available() and thorough else MIN_FACE_SEARCH
     faces, roll = find_faces(gray, thorough, share)
-    if thorough and not faces and roll is None:
+    # the smile inside a skin-toned head is the cascades' last resort for hidden or painted-over
+    # eyes, which dlib's detector does not need (it finds those faces: the set's eyes_covered)
+    if thorough and not faces and roll is None and not lm.available():
         box = skin_face(work, gray)
         faces = [(box, 0)] if box is not None else []
     return Located(image, work, gray, scale, faces, roll)
@@ -167,10 +169,10 @@ SMALL_FACE_MAX = 0.11
 #: not wall (a person standing far back) fits at full SMALL_FACE_SIDE resolution (a 60 px
 #: face in a 12 MP photo: ≈ 460 squares; the set's people far back in 1500 × 2000: ≤ 300); a
 #: busy frame with no face anywhere is searched at the resolution that fits (the whole of a
-#: 2000 × 1500 copy is 7500 squares, ≈ 0.55 s on one core; this budget ≈ 70 ms), so there only
-#: the larger small faces are found (a person far back in a busy room is turned away as
-#: no_face instead of face_too_small).
-SMALL_FACE_BUDGET = 600
+#: 2000 × 1500 copy is 7500 squares, ≈ 0.55 s on one core; this budget ≈ 55 ms), so there only
+#: the larger small faces are found (from ≈ 90 px in a 2000 px frame: a person far back in a
+#: busy room may be turned away as no_face instead of face_too_small).
+SMALL_FACE_BUDGET = 480
 
 
 def _small_face(gray: np.ndarray) -> Box | None:
