@@ -291,6 +291,22 @@ def test_a_60_px_face_in_a_12_mp_photo_is_too_small_not_missing(inspector):
     assert codes(inspector.inspect(samples.encode(image))) == {"face_too_small"}
 
 
+def test_the_small_face_search_is_bounded_on_a_busy_photo_not_on_a_white_wall():
+    """The costliest search (small faces, after everything else found nothing) covers a person
+    far back on a white wall at full size, but a busy frame only at the size its budget allows
+    (judged on the decoded 1000 px copy, before anything larger is decoded)."""
+    from beiandesk.adapters.photo import inspector as ins
+
+    def decoded_grey(image: np.ndarray) -> np.ndarray:
+        small = cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+
+    far_back = decoded_grey(_obama_at(0.45, (4000, 3000)))
+    assert ins._budget_side(far_back, 3000, 4000) == ins.SMALL_FACE_SIDE
+    busy = decoded_grey(cv2.resize(samples.scene("obama_scene"), (3000, 4000)))
+    assert ins._budget_side(busy, 3000, 4000) < 0.5 * ins.SMALL_FACE_SIDE
+
+
 def test_a_68_px_face_in_a_1500_by_2000_frame_is_too_small(inspector):
     image = _obama_at(0.5, (2000, 1500))
     assert codes(inspector.inspect(samples.encode(image))) == {"face_too_small"}
