@@ -291,6 +291,15 @@ def test_a_60_px_face_in_a_12_mp_photo_is_too_small_not_missing(inspector):
     assert codes(inspector.inspect(samples.encode(image))) == {"face_too_small"}
 
 
+@pytest.mark.parametrize("person", samples.PEOPLE, ids=lambda p: p.name)
+def test_a_beauty_filtered_face_is_not_blurry(inspector, person):
+    """Phones' beauty modes smooth the skin but keep the edges of eyes, brows and mouth: an
+    edge-preserving (bilateral) filter on a good photo is still a good photo."""
+    smoothed = cv2.bilateralFilter(samples.on_white(person), 15, 80, 15)
+    result = inspector.inspect(samples.encode(smoothed))
+    assert result.problems == [], result.measurements
+
+
 def test_the_small_face_search_is_bounded_on_a_busy_photo_not_on_a_white_wall():
     """The costliest search (small faces, after everything else found nothing) covers a person
     far back on a white wall at full size, but a busy frame only at the size its budget allows
