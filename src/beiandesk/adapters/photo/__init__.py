@@ -13,10 +13,13 @@ so time and memory stay bounded whatever the upload.
 From the landmarks (people, landmarks): eye aspect ratio and the darkness inside each eye's
 outline (eyes open), the inner-lip gap (mouth), yaw (the nose tip between the eye corners),
 pitch (SQPnP on a generic 3-D face) and roll, glare over the lenses, focus of the inner face resampled to a fixed width (blur relative
-to the face's size), and the backdrop beside and above the head (white share, detached
-clutter, straight edges). Nothing finds a face at the working size: the cascades search a
-larger decode for a small face (``face_too_small``, not ``no_face``), skipping the plain white
-wall. One face found: the profile cascade looks beside it for a second head turned away. Whole-frame background
+to the face's size), the backdrop beside and above the head (white share, detached
+clutter, straight edges) and hair running through the top edge (the top rows over the head
+unlike the backdrop beside it, on any plain backdrop). When dlib finds no face, the Haar
+fall-backs look only for chest-up-sized faces in one search of one prepared copy, and then
+the cascades search a larger decode for a small face (``face_too_small``, not ``no_face``),
+skipping the plain white wall and within a budget of face-sized squares, so a faceless
+12 MP photo costs about what one with a face does. One face found: the profile cascade looks beside it for a second head turned away. Whole-frame background
 measures (whiteness outside the person, wall corners, door gaps, clutter) as before.
 
 Not measured: gaze, headphones and hats (product.md rules left to the reviewer): neither dlib's
