@@ -48,6 +48,13 @@ class Deps:
     #: the thread hop and the GIL hand-overs around it were most of a GET (bootstrap sets it;
     #: see ``entrypoints/api/security.point_read``). False keeps every sync route threaded.
     inline_reads: bool = False
+    #: A use case that reads, judges and then writes once may run on the event loop when the
+    #: write lock is free at once (SQLite: one writer, a short durable commit; see
+    #: ``entrypoints/api/security.point_write``). Bootstrap: True on SQLite only.
+    inline_writes: bool = False
+    #: ``with d.write_attempt():`` — write units of work inside do not wait for the lock before
+    #: their first commit: they raise ``ports.WriteWouldWait`` (``adapters/db/uow.write_attempt``).
+    write_attempt: Callable[[], Any] = contextlib.nullcontext
     #: ``with d.read_scope():`` — the read-only units of work inside share one read transaction
     #: (an entry point opens one per HTTP request; ``adapters/db/uow.SharedReads``).
     read_scope: Callable[[], Any] = contextlib.nullcontext

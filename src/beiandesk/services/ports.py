@@ -11,6 +11,12 @@ from beiandesk.domain.model import DomainFacts
 from beiandesk.domain.problems import Problem
 
 
+class WriteWouldWait(Exception):
+    """A unit of work opened inside ``Deps.write_attempt()`` found the database's write lock
+    taken and did not wait: nothing was written; run the use case again where it may wait (the
+    threadpool). Raised only before the attempt's first commit."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

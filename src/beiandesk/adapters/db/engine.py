@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 #: maximum, 2 GB in the sqlite3 Python ships), so a database up to that size is read mapped
 #: (see ``_sqlite_pragmas``).
 SQLITE_MMAP_BYTES = 1 << 31
+#: How long a SQLite connection waits for another connection's lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def build_engine(url: str) -> Engine:
@@ -47,7 +49,7 @@ def build_engine(url: str) -> Engine:
             # all connections. Writes still go through the WAL as before.
             cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.close()
 
         @event.listens_for(engine, "begin")

@@ -6,13 +6,17 @@ Use cases commit explicitly; leaving the block without ``commit()`` rolls back.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
+from collections.abc import Iterator
 from contextvars import ContextVar
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db.accounts import AccountAdminRepo
@@ -28,6 +32,9 @@ from beiandesk.adapters.db.records import AccountRepo, SubjectRepo, WebsiteRepo
 from beiandesk.adapters.db.records_import import ImportRepo
 from beiandesk.adapters.db.sessions import SessionRepo
 from beiandesk.adapters.db.support import AuthCodeRepo, DomainFactsCache
+from beiandesk.adapters.db.durability import WalSync
+from beiandesk.adapters.db.engine import SQLITE_BUSY_TIMEOUT_MS
+from beiandesk.services.ports import WriteWouldWait
 
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
@@ -44,6 +51,21 @@ def _write_lock(engine: Engine) -> threading.RLock | None:
         if lock is None:
             lock = _WRITE_LOCKS[engine] = threading.RLock()
         return lock
+
+
+_WAL_SYNCS: weakref.WeakKeyDictionary[Engine, WalSync | None] = weakref.WeakKeyDictionary()
+
+
+def _wal_sync(engine: Engine) -> WalSync | None:
+    """The group-commit log syncer of a SQLite database file (``durability.py``); None for
+    PostgreSQL and in-memory SQLite (their commits are synced as they are)."""
+    with _LOCKS_GUARD:
+        if engine not in _WAL_SYNCS:
+            db = engine.url.database if engine.dialect.name == "sqlite" else None
+            _WAL_SYNCS[engine] = (
+                WalSync(db) if db and db != ":memory:" and "mode=memory" not in db else None
+            )
+        return _WAL_SYNCS[engine]
 
 
 #: The repositories a unit of work offers: built on first use (a request touches one or two of
@@ -101,13 +123,54 @@ class SqlUnitOfWork:
         self._on_queued = on_queued
 
     def __enter__(self) -> SqlUnitOfWork:
+        attempt = None if self.readonly else _ATTEMPT.get()
+        #: Inside a write attempt that has not committed yet: take the lock only if it is free.
+        try_only = attempt is not None and not attempt.committed
+        self._attempt = attempt
+        self._wal = None if self.readonly else _wal_sync(self.engine)
         self._lock = None if self.readonly else _write_lock(self.engine)
         if self._lock is not None:
-            self._lock.acquire()
-        opts = {"sqlite_begin": "DEFERRED" if self.readonly else "IMMEDIATE"}
-        self.conn = self.engine.connect().execution_options(**opts)
-        self.tx = self.conn.begin()
+            if not self._lock.acquire(blocking=not try_only):
+                self._lock = None
+                raise WriteWouldWait()
+        try:
+            opts = {"sqlite_begin": "DEFERRED" if self.readonly else "IMMEDIATE"}
+            self.conn = self.engine.connect().execution_options(**opts)
+            if self._wal is not None:
+                # Written to the log at COMMIT, synced after it, outside the lock (``_durable``).
+                self.conn.connection.driver_connection.execute("PRAGMA synchronous=NORMAL")
+            if try_only and self._lock is not None:
+                self.tx = self._begin_without_waiting()
+            else:
+                self.tx = self.conn.begin()
+        except BaseException:
+            conn = self.__dict__.pop("conn", None)
+            if conn is not None:
+                self._restore_sync(conn)
+                conn.close()
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+            raise
         return self
+
+    def _begin_without_waiting(self) -> Any:
+        """BEGIN IMMEDIATE that fails at once (``WriteWouldWait``) when another connection —
+        another process on the same file — holds SQLite's write lock, instead of waiting in the
+        busy handler for up to ``SQLITE_BUSY_TIMEOUT_MS`` on the event loop."""
+        raw = self.conn.connection.driver_connection
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            return self.conn.begin()
+        except Exception as exc:
+            text = str(getattr(exc, "orig", exc)).lower()
+            if isinstance(exc, OperationalError | sqlite3.OperationalError) and (
+                "locked" in text or "busy" in text
+            ):
+                raise WriteWouldWait() from exc
+            raise
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     def __getattr__(self, name: str) -> Any:
         # Only called for attributes not set yet: a repository's first use in this unit of work.
@@ -123,6 +186,10 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.tx.commit()
+        if self._attempt is not None:  # from now on the attempt cannot be run again: it waits
+            self._attempt.committed = True
+        if self._wal is not None:
+            self._durable(self._wal.committed())
         changes = self.__dict__.get("changes")  # only a unit of work that used it queued any
         queued: list[int] = []
         if changes is not None:
@@ -133,6 +200,26 @@ class SqlUnitOfWork:
         for fn in callbacks:
             fn()
 
+    def _durable(self, seq: int) -> None:
+        """Commit ``seq`` is in the log, not yet on disk: give the write lock back first (the
+        next writer commits while this one's fsync runs, and that fsync covers it too), then
+        wait for the fsync — or, inside a write attempt, leave the wait to the entry point,
+        which answers only once it is over (``WriteAttempt.make_durable``)."""
+        self._restore_sync(self.conn)
+        if self._lock is not None:
+            lock, self._lock = self._lock, None
+            lock.release()
+        attempt = self._attempt
+        if attempt is not None:
+            attempt.pending, attempt.wal = max(attempt.pending, seq), self._wal
+        else:
+            assert self._wal is not None
+            self._wal.wait(seq)
+
+    def _restore_sync(self, conn: Any) -> None:
+        if self._wal is not None and not conn.closed and not conn.invalidated:
+            conn.connection.driver_connection.execute("PRAGMA synchronous=FULL")
+
     def rollback(self) -> None:
         if self.tx.is_active:
             self.tx.rollback()
@@ -140,10 +227,53 @@ class SqlUnitOfWork:
     def __exit__(self, *exc: object) -> None:
         try:
             self.rollback()
+            self._restore_sync(self.conn)
             self.conn.close()
         finally:
             if self._lock is not None:
                 self._lock.release()
+
+
+# -- a write attempt on the event loop ----------------------------------------------------------
+
+_ATTEMPT: ContextVar[WriteAttempt | None] = ContextVar("beiandesk_write_attempt", default=None)
+
+
+class WriteAttempt:
+    """What one attempt committed: whether (no more stepping aside) and up to which commit the
+    log must be synced before the entry point answers."""
+
+    __slots__ = ("committed", "pending", "wal")
+
+    def __init__(self) -> None:
+        self.committed = False
+        self.pending = 0
+        self.wal: WalSync | None = None
+
+    @property
+    def needs_sync(self) -> bool:
+        return self.wal is not None and not self.wal.durable(self.pending)
+
+    def make_durable(self) -> None:
+        """Block until every commit of the attempt is on disk (run it off the event loop)."""
+        if self.wal is not None and self.pending:
+            self.wal.wait(self.pending)
+
+
+@contextlib.contextmanager
+def write_attempt() -> Iterator[WriteAttempt]:
+    """Inside, a write unit of work takes SQLite's write lock only if it is free at once and
+    raises ``WriteWouldWait`` otherwise — until the first commit; later ones wait as usual, so a
+    use case is never asked to run again after it wrote something. The entry point runs a
+    single-write use case this way on the event loop (``entrypoints/api/security.point_write``)
+    and, on ``WriteWouldWait``, again in the threadpool. The attempt's commits are synced to
+    disk only by ``make_durable()``, which the entry point awaits before it answers."""
+    attempt = WriteAttempt()
+    token = _ATTEMPT.set(attempt)
+    try:
+        yield attempt
+    finally:
+        _ATTEMPT.reset(token)
 
 
 # -- one read-only unit of work per request ------------------------------------------------------

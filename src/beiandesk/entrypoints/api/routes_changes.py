@@ -17,7 +17,7 @@ from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.downloads import material_headers
 from beiandesk.entrypoints.api.schemas import ProposedPatch, SubmitBody, Text, unknown_keys
 from beiandesk.entrypoints.api.schemas import RowId
-from beiandesk.entrypoints.api.security import AccountDep, DepsDep, point_read
+from beiandesk.entrypoints.api.security import AccountDep, DepsDep, point_read, point_write
 from beiandesk.services import changes, materials, precheck
 
 router = APIRouter(prefix="/api/v1", tags=["changes"])
@@ -77,6 +77,7 @@ def get_change(d: DepsDep, account: AccountDep, change_id: RowId) -> JSONRespons
 
 
 @router.patch("/changes/{change_id}")
+@point_write
 def patch_change(
     d: DepsDep,
     account: AccountDep,

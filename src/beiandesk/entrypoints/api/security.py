@@ -14,6 +14,7 @@ from beiandesk.domain.model import Account
 from beiandesk.entrypoints.api.guard import ACCOUNT_STATE
 from beiandesk.services import auth
 from beiandesk.services.deps import Deps
+from beiandesk.services.ports import WriteWouldWait
 
 bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -101,6 +102,37 @@ def point_read(fn: F) -> F:
         d = kwargs.get("d")
         if d is not None and d.inline_reads:
             return fn(*args, **kwargs)
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    return endpoint  # type: ignore[return-value]
+
+
+def point_write(fn: F) -> F:
+    """A sync route whose use case reads, judges and writes **once** at the end (a save of an
+    order): on SQLite (``Deps.inline_writes``) run it on the event loop when the write lock is
+    free at once — one thread doing the whole request, no GIL hand-over while the lock is held —
+    and in the threadpool when the lock is taken (``WriteWouldWait``: nothing was written yet,
+    so running it again there is the same request). PostgreSQL: always the threadpool. On the
+    loop the commit is only written to the log; the response waits for its fsync in a thread.
+    The route must name its ``Deps`` parameter ``d``.
+    """
+
+    @functools.wraps(fn)
+    async def endpoint(*args: Any, **kwargs: Any) -> Any:
+        d = kwargs.get("d")
+        if d is not None and d.inline_writes:
+            try:
+                with d.write_attempt() as attempt:
+                    try:
+                        return fn(*args, **kwargs)
+                    finally:
+                        # Its commit is in the log; answer (or fail) only once it is on disk.
+                        # The fsync runs in a thread: the loop serves the next requests, and
+                        # their commits share the next fsync (adapters/db/durability.py).
+                        if attempt is not None and attempt.needs_sync:
+                            await run_in_threadpool(attempt.make_durable)
+            except WriteWouldWait:
+                pass  # the lock is someone else's: wait for it in a thread, off the loop
         return await run_in_threadpool(fn, *args, **kwargs)
 
     return endpoint  # type: ignore[return-value]

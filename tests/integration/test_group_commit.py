@@ -1,0 +1,133 @@
+"""Group commit (adapters/db/durability.py): a write unit of work on SQLite commits into the log
+with ``synchronous=NORMAL`` and is acknowledged only after an fsync of the log that started after
+its commit; commits that arrive while an fsync runs share the next one; the pooled connections go
+back to ``synchronous=FULL`` for everything else; a PATCH served on the event loop answers only
+once its fsync is over. PostgreSQL commits are synced by the server as before (no log syncer)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from beiandesk.adapters.db import durability
+from beiandesk.adapters.db.uow import _wal_sync
+from tests.conftest import login
+
+
+def _write(deps, what: str) -> None:  # noqa: ANN001
+    with deps.uow() as uow:
+        uow.conn.execute(
+            text(
+                "INSERT INTO audit_log (at, actor, action, target, detail) "
+                "VALUES (CURRENT_TIMESTAMP, 'test', :a, 't', '{}')"
+            ),
+            {"a": what},
+        )
+        uow.commit()
+
+
+@pytest.fixture
+def fsyncs(monkeypatch):  # noqa: ANN001, ANN201
+    """Every fsync of the log, slowed to 80 ms so that commits pile up behind one."""
+    done: list[float] = []
+    real = durability.os.fsync
+
+    def slow(fd: int) -> None:
+        time.sleep(0.08)
+        real(fd)
+        done.append(time.monotonic())
+
+    monkeypatch.setattr(durability.os, "fsync", slow)
+    return done
+
+
+def test_postgresql_has_no_log_syncer_and_sqlite_files_have_one(app) -> None:  # noqa: ANN001
+    wal = _wal_sync(app.engine)
+    assert (wal is None) is (app.engine.dialect.name == "postgresql")
+
+
+def test_a_commit_returns_after_an_fsync_and_concurrent_ones_share_it(app, deps, fsyncs) -> None:  # noqa: ANN001
+    wal = _wal_sync(app.engine)
+    if wal is None:
+        pytest.skip("PostgreSQL syncs its own commits")
+    started = time.monotonic()
+    _write(deps, "alone")
+    assert len(fsyncs) == 1 and fsyncs[0] <= time.monotonic()  # acknowledged after its fsync
+    assert time.monotonic() - started >= 0.08
+    fsyncs.clear()
+    returned: list[float] = []
+    threads = [
+        threading.Thread(
+            target=lambda i=i: (_write(deps, f"t{i}"), returned.append(time.monotonic()))
+        )
+        for i in range(8)
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(20)
+    assert len(returned) == 8
+    # no commit came back before an fsync that finished after it was made…
+    assert all(any(f <= r for f in fsyncs) for r in returned)
+    # …and eight commits needed fewer fsyncs than eight (the ones that queued shared one)
+    assert 1 <= len(fsyncs) < 8, fsyncs
+    with deps.uow(readonly=True) as uow:
+        n = uow.conn.execute(text("SELECT count(*) FROM audit_log WHERE actor = 'test'")).scalar()
+    assert n == 9
+
+
+def test_pooled_connections_are_back_to_full_after_a_write(app, deps) -> None:  # noqa: ANN001
+    if _wal_sync(app.engine) is None:
+        pytest.skip("SQLite only")
+    _write(deps, "x")
+    with deps.uow() as uow:  # a failed write too
+        uow.conn.execute(text("SELECT 1"))
+    idle = [app.engine.raw_connection() for _ in range(app.engine.pool.checkedin())]
+    try:
+        assert idle
+        for conn in idle:
+            assert conn.driver_connection.execute("PRAGMA synchronous").fetchone()[0] == 2
+    finally:
+        for conn in idle:
+            conn.close()
+
+
+def test_a_patch_on_the_loop_answers_only_after_its_fsync(client, monkeypatch) -> None:  # noqa: ANN001
+    deps = client.app.state.deps
+    wal = _wal_sync(client.app.state.app.engine)
+    if wal is None or not deps.inline_writes:
+        pytest.skip("SQLite's inline writes only")
+    h = login(client, "demo-enterprise")
+    site = client.get("/api/v1/websites", headers=h).json()[0]["id"]
+    c = client.post(f"/api/v1/websites/{site}/changes", headers=h).json()
+    gate, entered = threading.Event(), threading.Event()
+    real = durability.os.fsync
+
+    def held(fd: int) -> None:
+        entered.set()
+        assert gate.wait(10)
+        real(fd)
+
+    monkeypatch.setattr(durability.os, "fsync", held)
+    answer: list = []
+    th = threading.Thread(
+        target=lambda: answer.append(
+            client.patch(
+                f"/api/v1/changes/{c['id']}",
+                headers={**h, "If-Match": '"1"'},
+                json={"name": "落盘后才答复"},
+            )
+        )
+    )
+    th.start()
+    assert entered.wait(10)  # the save is committed to the log and its fsync has begun…
+    time.sleep(0.3)
+    assert answer == []  # …and no answer has gone out
+    # meanwhile the server still answers other requests (the fsync waits in a thread)
+    assert client.get(f"/api/v1/websites/{site}", headers=h).status_code == 200
+    gate.set()
+    th.join(10)
+    assert answer and answer[0].status_code == 200 and answer[0].json()["version"] == 2
