@@ -13,8 +13,8 @@
    astronaut set and the real people of tests/photos/), each photo under several encodings
    and sizes, and the false alarms on good photos.
 5. Time of a 12 MP JPEG of a real person (Obama on white), of a 12 MP JPEG with only a
-   60 px face, and of 12 MP JPEGs with no face at all (the slow paths: every search, then the
-   small-face pass).
+   60 px face, and of 12 MP JPEGs with no face at all (the slow paths: every fall-back search,
+   then the small-face pass), textured ones (scikit-image's cat, coffee cup, gravel) too.
 
 Prints figures; it is not a timed test. scikit-image (a test dependency) supplies the photo.
 """
@@ -184,10 +184,16 @@ def main() -> None:
         hidden = samples.compose(
             samples.hide_face(person), mask, canvas=(440, 330), offset=(40, -59)
         )
+        from skimage import data as sk
+
         faceless = (
             ("no face, white wall", np.full((440, 330, 3), 250, np.uint8)),
             ("no face, flag and curtains", samples.flag_and_curtains()),
             ("no face, back of the head", hidden),
+            # textured frames: the cascades' early stages reject little there (the worst case)
+            ("no face, a cat", cv2.cvtColor(sk.chelsea(), cv2.COLOR_RGB2BGR)),
+            ("no face, coffee cup", cv2.cvtColor(sk.coffee(), cv2.COLOR_RGB2BGR)),
+            ("no face, gravel", cv2.cvtColor(sk.gravel(), cv2.COLOR_GRAY2BGR)),
         )
         for label, data in (
             ("real person", real12),

@@ -173,6 +173,10 @@ SMALL_FACE_MAX = 0.11
 #: the larger small faces are found (from ≈ 90 px in a 2000 px frame: a person far back in a
 #: busy room may be turned away as no_face instead of face_too_small).
 SMALL_FACE_BUDGET = 480
+#: …stepping between face sizes by this factor (1.15 → 1.2: a quarter less work on a textured
+#: frame; the set's people far back, and each of four people at 35–75 % of the cut-out's size
+#: in a 12 MP frame, are found as before).
+SMALL_FACE_STEP = 1.2
 
 
 def _small_face(gray: np.ndarray) -> Box | None:
@@ -193,7 +197,7 @@ def _small_face(gray: np.ndarray) -> Box | None:
         return None
     boxes, _ = _cascade("face_alt2").detectMultiScale2(
         region,
-        1.15,
+        SMALL_FACE_STEP,
         3,
         minSize=(SMALL_FACE_MIN, SMALL_FACE_MIN),
         maxSize=(small_limit, small_limit),
