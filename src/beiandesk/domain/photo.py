@@ -160,10 +160,11 @@ PITCH_BIAS_DEG = 10.0
 #: the face's size, not the photo's: the weaker directional second-derivative energy ×1000
 #: over the squared grey range. Measured on the real set: sharp faces 60–300 px wide, at
 #: native size, upscaled ×2.2 or halved, JPEG q60–95, score 23–140; a Gaussian blur of σ = 2 %
-#: of the face width (6 px on a 300 px face) 2–6.2, of σ = 1 % 8–36; shake over 5 % ≤ 5.3. A
-#: phone's beauty mode (edge-preserving smoothing: a bilateral filter of 15 px, colour σ 80)
-#: takes the skin's texture and leaves 13–14 on the set's smaller faces: the threshold sits
-#: between that and the σ = 2 % blurs, about ×1.4 from each (was 12, too close to the first).
+#: of the face width (6 px on a 300 px face) 2–7, of σ = 1.5 % 4.6–12.4 (7 of 9 people below
+#: 10), of σ = 1 % 9–31; shake over 5 % ≤ 5.3. A phone's beauty mode (edge-preserving
+#: smoothing: a bilateral filter of 15 px, colour σ 80) takes the skin's texture and leaves
+#: 13–14 on the set's smaller faces: the threshold sits between that and the σ = 2 % blurs
+#: (was 12, closer to the first: a sharp but smoothed or soft original is the costlier error).
 MIN_FACE_FOCUS = 10.0
 #: Beside and above the head (shoulder height and up, outside the head's landmark ellipse with
 #: room for hair) at least this share must be white: a flag, a blue backdrop or furniture there
