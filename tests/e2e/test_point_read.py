@@ -11,11 +11,15 @@ from types import SimpleNamespace
 from typing import Annotated
 
 import pytest
+from typing import Any
+
 from fastapi import FastAPI, Path
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from beiandesk.entrypoints.api import routes_records
-from beiandesk.entrypoints.api.security import DepsDep, point_read
+from beiandesk.entrypoints.api.schemas import RowId
+from beiandesk.entrypoints.api.security import AccountDep, DepsDep, point_read
 from tests.conftest import login
 
 
@@ -76,22 +80,105 @@ def test_a_point_read_route_runs_where_inline_reads_says(client, monkeypatch) ->
         assert (threads[-1] == loop_thread[0]) is inline
 
 
-def test_openapi_of_a_point_read_is_unchanged(app, client, monkeypatch) -> None:  # noqa: ANN001
+def _plain_routes(monkeypatch) -> None:  # noqa: ANN001
+    """Swap the lean record reads for their plain FastAPI form (dependencies and a typed path
+    parameter): what the lean routes must answer and document exactly alike."""
+    from fastapi.routing import APIRoute
+
+    from beiandesk.services import records
+
+    def get_website(d: DepsDep, account: AccountDep, website_id: RowId) -> JSONResponse:
+        return JSONResponse(
+            routes_records.views.website(records.get_website(d, account, website_id))
+        )
+
+    def get_subject(d: DepsDep, account: AccountDep, subject_id: RowId) -> dict[str, Any]:
+        return routes_records.views.subject(records.get_subject(d, account, subject_id))
+
+    plain = {
+        "/api/v1/websites/{website_id}": APIRoute(
+            "/api/v1/websites/{website_id}",
+            get_website,
+            methods=["GET"],
+            tags=["records"],
+            response_model=None,
+        ),
+        "/api/v1/subjects/{subject_id}": APIRoute(
+            "/api/v1/subjects/{subject_id}", get_subject, methods=["GET"], tags=["records"]
+        ),
+    }
+    swapped = [
+        plain[r.path] if getattr(r, "path", "") in plain and "GET" in r.methods else r
+        for r in routes_records.router.routes
+    ]
+    assert sum(r in plain.values() for r in swapped) == 2
+    monkeypatch.setattr(routes_records.router, "routes", swapped)
+
+
+def test_openapi_of_the_lean_reads_is_the_plain_forms(app, client, monkeypatch) -> None:  # noqa: ANN001
     from beiandesk.entrypoints.api.app import create_app
 
-    path = "/api/v1/websites/{website_id}"
-    got = client.app.openapi()["paths"][path]["get"]
-    # The same app with the route undecorated: its operation is what the decorator must keep.
-    (route,) = [r for r in routes_records.router.routes if getattr(r, "path", "") == path]
-    monkeypatch.setattr(route, "endpoint", routes_records.get_website.__wrapped__)
-    plain = create_app(app).openapi()["paths"][path]["get"]
-    assert got == plain
+    lean = client.app.openapi()["paths"]
+    _plain_routes(monkeypatch)
+    plain = create_app(app).openapi()["paths"]
+    got, want = (
+        lean["/api/v1/websites/{website_id}"]["get"],
+        plain["/api/v1/websites/{website_id}"]["get"],
+    )
+    assert got == want
     assert [(p["name"], p["in"], p["required"]) for p in got["parameters"]] == [
         ("website_id", "path", True)
     ]
     assert got["parameters"][0]["schema"]["type"] == "integer"
     assert got["security"] == [{"OAuth2PasswordBearer": []}]
     assert {"200", "401", "422"} <= set(got["responses"])
+    got, want = (
+        lean["/api/v1/subjects/{subject_id}"]["get"],
+        plain["/api/v1/subjects/{subject_id}"]["get"],
+    )
+    want["responses"]["200"]["content"]["application/json"]["schema"].pop("title")  # FastAPI's name
+    assert got == want
+
+
+def test_the_lean_reads_answer_what_the_plain_forms_answer(app, client, monkeypatch) -> None:  # noqa: ANN001
+    """Every status, problem, header and body alike: anonymous, a bad token, the owner, someone
+    else, staff; ids that are not ids, out of range, missing; a wrong method."""
+    from beiandesk.entrypoints.api.app import create_app
+
+    tokens = {"anon": None, "bad": "not-a-token"}
+    for who in ("demo-enterprise", "demo-personal", "demo-admin"):
+        tokens[who] = login(client, who)["Authorization"].removeprefix("Bearer ")
+
+    def answers(c: TestClient) -> list:
+        out = []
+        for kind in ("websites", "subjects"):
+            for who, t in tokens.items():
+                h = {"Authorization": f"Bearer {t}"} if t else {}
+                for i in ("abc", "0", "-1", "2147483648", "1.5", "1", "2", "3", "999999"):
+                    r = c.get(f"/api/v1/{kind}/{i}", headers=h)
+                    out.append(
+                        (
+                            kind,
+                            who,
+                            i,
+                            r.status_code,
+                            r.headers.get("www-authenticate"),
+                            r.headers.get("content-type"),
+                            r.text,
+                        )
+                    )
+            r = c.post(
+                f"/api/v1/{kind}/1", headers={"Authorization": f"Bearer {tokens['demo-admin']}"}
+            )
+            out.append((kind, "post", r.status_code, r.headers.get("allow")))
+        return out
+
+    lean = answers(client)
+    _plain_routes(monkeypatch)
+    with TestClient(create_app(app)) as plain_client:
+        plain = answers(plain_client)
+    assert lean == plain
+    assert {a[3] for a in lean if len(a) > 4} >= {200, 401, 404, 422}
 
 
 # --- current_account ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from beiandesk.domain.model import Account
@@ -136,3 +138,55 @@ def point_write(fn: F) -> F:
         return await run_in_threadpool(fn, *args, **kwargs)
 
     return endpoint  # type: ignore[return-value]
+
+
+# -- lean point reads ------------------------------------------------------------------------
+
+
+class PathParam:
+    """A path parameter a lean route reads itself, validated like FastAPI validates it (same
+    pydantic type, same 422 problem, ``loc`` ``["path", name, …]``), and documented the same."""
+
+    def __init__(self, name: str, annotation: Any) -> None:
+        self.name, self.adapter = name, TypeAdapter(annotation)
+
+    def __call__(self, request: Request) -> Any:
+        try:
+            return self.adapter.validate_python(request.path_params[self.name])
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [
+                    {**e, "loc": ("path", self.name, *e["loc"])}
+                    for e in exc.errors(include_url=False)
+                ]
+            ) from None
+
+    def openapi(self) -> dict[str, Any]:
+        schema = {**self.adapter.json_schema(), "title": self.name.replace("_", " ").title()}
+        return {"in": "path", "name": self.name, "required": True, "schema": schema}
+
+
+def lean_doc(*params: PathParam, returns_object: bool = False) -> dict[str, Any]:
+    """``openapi_extra`` for a lean route: the parameters and the bearer requirement its plain
+    signature (``d: DepsDep, account: AccountDep, …: RowId``) would have documented, and, with
+    ``returns_object``, the JSON object its ``-> dict[str, Any]`` annotation documented."""
+    doc: dict[str, Any] = {
+        "parameters": [p.openapi() for p in params],
+        "security": [{current_account.scheme_name: []}],
+    }
+    if returns_object:
+        schema = {"type": "object", "additionalProperties": True}
+        doc["responses"] = {"200": {"content": {"application/json": {"schema": schema}}}}
+    return doc
+
+
+async def lean_account(request: Request) -> Account:
+    """The account of a lean route: what ``AccountDep`` resolves, called directly."""
+    return await current_account(request)
+
+
+async def lean_call(d: Deps, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a point read's use case where ``Deps.inline_reads`` says (as ``point_read``)."""
+    if d.inline_reads:
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)
