@@ -5,7 +5,7 @@ way (duplicate column names, parameters needing a bind processor) it refuses."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, insert, literal_column, select
@@ -309,3 +309,48 @@ def test_order_calls_subject_and_webhook_reads_equal_sqlalchemys(deps, rows) -> 
         assert [(r.url, r.events) for r in live] == [
             ("https://hooks.example.com/a", ["change.submitted"])
         ]
+
+
+def test_the_save_of_an_order_stores_what_sqlalchemy_would(deps, rows) -> None:  # noqa: ANN001
+    """``DirectWrite`` (the UPDATE of every save): each value through its column type — aware
+    datetimes stored as UTC, JSON, NULLs — only while the version loaded is still stored; the
+    columns it writes are the ones ``ChangeRepo._values`` gives."""
+    from beiandesk.adapters.db.changes import _SAVE, _SAVED, ChangeRepo
+    from beiandesk.domain.model import ChangeOrder, Reason, WebsiteInfo
+    from beiandesk.domain.states import ChangeState
+
+    shanghai = NOW.astimezone(timezone(timedelta(hours=8)))
+    with deps.uow() as uow:
+        oid = uow.conn.execute(select(t.change_orders.c.id)).scalar_one()
+        before = uow.conn.execute(select(t.change_orders).where(t.change_orders.c.id == oid)).one()
+        info = WebsiteInfo.from_dict({"name": "明远技术笔记", "domains": ["mingyuan-notes.cn"]})
+        order = ChangeOrder(
+            id=oid,
+            website_id=before.website_id,
+            subject_id=before.subject_id,
+            account_id=before.account_id,
+            state=ChangeState.draft,
+            current=info,
+            proposed=info,
+            created_at=before.created_at,
+            updated_at=shanghai,
+            version=2,
+            reasons=[Reason(code="name_changed", message="网站名称有变")],
+            submitted_at=None,
+            due_at=shanghai + timedelta(days=2),
+        )
+        values = ChangeRepo(uow.conn, uow.cipher)._values(order)
+        assert set(values) == set(_SAVED)
+        assert _SAVE.execute(uow.conn, {**values, "b_id": oid, "b_loaded": 99}) == 0  # stale
+        assert _SAVE.execute(uow.conn, {**values, "b_id": oid, "b_loaded": 1}) == 1
+        with pytest.raises(KeyError):  # every parameter must be given
+            _SAVE.execute(uow.conn, {"b_id": oid, "b_loaded": 2})
+        uow.commit()
+    with deps.uow(readonly=True) as uow:
+        row = uow.conn.execute(select(t.change_orders).where(t.change_orders.c.id == oid)).one()
+    assert row.version == 2 and row.state == "draft" and row.submitted_at is None
+    assert row.updated_at == NOW and row.updated_at.tzinfo == UTC  # +08:00 stored as UTC
+    assert row.due_at == NOW + timedelta(days=2)
+    assert row.reasons == [r.to_dict() for r in order.reasons]
+    assert row.open_website_id == before.website_id
+    assert uow.cipher.decrypt_json(row.proposed_enc)["name"] == "明远技术笔记"

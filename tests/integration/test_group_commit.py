@@ -1,20 +1,35 @@
-"""Group commit (adapters/db/durability.py): a write unit of work on SQLite commits into the log
-with ``synchronous=NORMAL`` and is acknowledged only after an fsync of the log that started after
-its commit; commits that arrive while an fsync runs share the next one; the pooled connections go
-back to ``synchronous=FULL`` for everything else; a PATCH served on the event loop answers only
-once its fsync is over. PostgreSQL commits are synced by the server as before (no log syncer)."""
+"""Group commit (adapters/db/durability.py), SQLite's own mechanism, so these run on a SQLite file
+only (PostgreSQL syncs its own commits: test_write_attempt.py checks it has no log syncer): a
+write unit of work commits into the log with ``synchronous=NORMAL`` and is acknowledged only
+after an fsync of the log that started after its commit; commits that arrive while an fsync runs
+share the next one; the pooled connections go back to ``synchronous=FULL`` for everything else;
+a PATCH served on the event loop answers only once its fsync is over; a write attempt meeting
+another connection's lock on the file steps aside at once."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from beiandesk.adapters.db import durability
-from beiandesk.adapters.db.uow import _wal_sync
+from beiandesk.adapters.db.engine import SQLITE_BUSY_TIMEOUT_MS
+from beiandesk.adapters.db.uow import _wal_sync, write_attempt
+from beiandesk.services.ports import WriteWouldWait
 from tests.conftest import login
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A SQLite file only (see the module docstring)."""
+    path = tmp_path / "beiandesk.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 def _write(deps, what: str) -> None:  # noqa: ANN001
@@ -44,15 +59,8 @@ def fsyncs(monkeypatch):  # noqa: ANN001, ANN201
     return done
 
 
-def test_postgresql_has_no_log_syncer_and_sqlite_files_have_one(app) -> None:  # noqa: ANN001
-    wal = _wal_sync(app.engine)
-    assert (wal is None) is (app.engine.dialect.name == "postgresql")
-
-
 def test_a_commit_returns_after_an_fsync_and_concurrent_ones_share_it(app, deps, fsyncs) -> None:  # noqa: ANN001
-    wal = _wal_sync(app.engine)
-    if wal is None:
-        pytest.skip("PostgreSQL syncs its own commits")
+    assert _wal_sync(app.engine) is not None
     started = time.monotonic()
     _write(deps, "alone")
     assert len(fsyncs) == 1 and fsyncs[0] <= time.monotonic()  # acknowledged after its fsync
@@ -80,8 +88,6 @@ def test_a_commit_returns_after_an_fsync_and_concurrent_ones_share_it(app, deps,
 
 
 def test_pooled_connections_are_back_to_full_after_a_write(app, deps) -> None:  # noqa: ANN001
-    if _wal_sync(app.engine) is None:
-        pytest.skip("SQLite only")
     _write(deps, "x")
     with deps.uow() as uow:  # a failed write too
         uow.conn.execute(text("SELECT 1"))
@@ -97,9 +103,7 @@ def test_pooled_connections_are_back_to_full_after_a_write(app, deps) -> None:  
 
 def test_a_patch_on_the_loop_answers_only_after_its_fsync(client, monkeypatch) -> None:  # noqa: ANN001
     deps = client.app.state.deps
-    wal = _wal_sync(client.app.state.app.engine)
-    if wal is None or not deps.inline_writes:
-        pytest.skip("SQLite's inline writes only")
+    assert deps.inline_writes and _wal_sync(client.app.state.app.engine) is not None
     h = login(client, "demo-enterprise")
     site = client.get("/api/v1/websites", headers=h).json()[0]["id"]
     c = client.post(f"/api/v1/websites/{site}/changes", headers=h).json()
@@ -131,3 +135,29 @@ def test_a_patch_on_the_loop_answers_only_after_its_fsync(client, monkeypatch) -
     gate.set()
     th.join(10)
     assert answer and answer[0].status_code == 200 and answer[0].json()["version"] == 2
+
+
+def test_another_connections_lock_fails_the_attempt_fast_and_keeps_the_timeout(
+    app, deps, settings
+) -> None:  # noqa: ANN001
+    path = settings.database_url.removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer, as far as SQLite can tell
+    try:
+        started = time.monotonic()
+        with pytest.raises(WriteWouldWait), write_attempt(), deps.uow() as uow:
+            uow.conn.execute(text("SELECT 1"))
+        assert time.monotonic() - started < 2  # not the 30 s busy timeout
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    # every pooled connection still waits its full busy timeout for ordinary writers
+    idle = [app.engine.raw_connection() for _ in range(app.engine.pool.checkedin())]
+    try:
+        assert idle
+        for conn in idle:
+            timeout = conn.driver_connection.execute("PRAGMA busy_timeout").fetchone()[0]
+            assert timeout == SQLITE_BUSY_TIMEOUT_MS
+    finally:
+        for conn in idle:
+            conn.close()

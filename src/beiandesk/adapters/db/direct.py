@@ -1,4 +1,4 @@
-"""Prebuilt point reads run straight on the driver's cursor.
+"""Prebuilt point reads (and one hot write) run straight on the driver's cursor.
 
 Every authenticated request reads its session row and, most often, one record by primary key.
 Through ``Connection.execute`` such a read cost about 25 µs of SQLAlchemy's per-statement
@@ -95,3 +95,46 @@ class DirectQuery:
         """Every row, as named tuples (for small results: a few calls, the live webhooks)."""
         prepared, raw = self._run(conn, params, many=True)
         return [self._row(prepared, r) for r in raw]
+
+
+class DirectWrite:
+    """A prebuilt Core INSERT/UPDATE/DELETE run on the driver's cursor, every parameter through
+    its column type's own SQLAlchemy bind processor (UTC datetimes, JSON), inside the caller's
+    transaction; it answers the row count.
+
+    For the one write every save of an order runs: a 21-column UPDATE went through SQLAlchemy's
+    per-execution parameter processing and result wrapping (``_init_compiled``,
+    ``construct_params``, the cursor result) — a quarter of a PATCH's CPU (profiled).
+    The statement must name every parameter with ``bindparam``; each execution must give them
+    all (a missing one is an error, never a NULL).
+    """
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt
+        self._prepared: dict[str, tuple[str, tuple[str, ...], tuple[Any, ...], bool]] = {}
+
+    def _prepare(self, dialect: Dialect) -> tuple[str, tuple[str, ...], tuple[Any, ...], bool]:
+        compiled = self.stmt.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+        processors = tuple(
+            compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
+        )
+        return compiled.string, names, processors, bool(compiled.positional)
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        dialect = conn.dialect
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            prepared = self._prepared[dialect.name] = self._prepare(dialect)
+        sql, names, processors, positional = prepared
+        values = [
+            params[n] if proc is None or params[n] is None else proc(params[n])
+            for n, proc in zip(names, processors)
+        ]
+        args: Any = tuple(values) if positional else dict(zip(names, values))
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql, args)
+            return cursor.rowcount
+        finally:
+            cursor.close()
