@@ -45,3 +45,13 @@ def test_a_router_with_its_own_dependencies_is_refused() -> None:
 
     with pytest.raises(ValueError):
         add_routes(FastAPI(), _router(dependencies=[Depends(dep)]))
+
+
+def test_fastapis_telemetry_hook_is_off_unless_opentelemetry_is_set_up() -> None:
+    from beiandesk.entrypoints.api.app import telemetry_options
+
+    off = telemetry_options({"PATH": "/usr/bin"})
+    assert off in ({}, {"telemetry": {"tracing": False, "metrics": False, "logs": False}})
+    assert telemetry_options({"OTEL_SERVICE_NAME": "beiandesk"}) == {}
+    if off:  # a FastAPI with the hook accepts the options
+        assert FastAPI(**off).openapi()["info"]

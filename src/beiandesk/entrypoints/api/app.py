@@ -46,6 +46,22 @@ def add_routes(api: FastAPI, router: APIRouter) -> None:
     api.router.routes.extend(router.routes)
 
 
+def telemetry_options(environ: Any = None) -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry hook (0.16x) asks the global providers on every request
+    whether to trace — reading the environment each time: 3 % of a ``GET`` here. beiandesk's
+    figures are its Prometheus ``/metrics``; when OpenTelemetry is set up for the process (any
+    ``OTEL_*`` variable, as ``opentelemetry-instrument`` sets them), FastAPI's default stays."""
+    import inspect
+    import os
+
+    env = os.environ if environ is None else environ
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}  # an older FastAPI: it has no such hook
+    if any(key.startswith("OTEL_") for key in env):
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
 def create_app(
     app: App,
     *,
@@ -67,6 +83,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         description="ICP 备案服务平台 — 网站变更（接入商）。错误均为 RFC 9457 problem JSON，含 `code`。",
+        **telemetry_options(),
     )
     api.state.deps = app.deps
     api.state.app = app
