@@ -160,3 +160,24 @@ def test_a_patch_runs_on_the_loop_or_once_in_a_thread_when_the_lock_is_taken(
     with deps.uow(readonly=True) as uow:
         edits = [e for e in uow.changes.events(c["id"]) if e.kind == "edited"]
     assert len(edits) == 2  # one per save: the attempt that stepped aside wrote nothing
+
+
+def test_reads_on_postgresql_skip_begin_and_rollback(deps) -> None:  # noqa: ANN001
+    """PostgreSQL (READ COMMITTED: each statement its own snapshot anyway) reads in autocommit —
+    two round trips fewer per request; SQLite keeps its read transaction (one WAL snapshot);
+    writes are transactions on both."""
+    with deps.uow(readonly=True) as uow:
+        raw = uow.conn.connection.driver_connection
+        uow.conn.execute(text("SELECT 1"))
+        if uow.conn.dialect.name == "postgresql":
+            assert raw.autocommit is True
+            assert raw.info.transaction_status.name == "IDLE"  # no BEGIN was sent
+        else:
+            assert raw.in_transaction
+    with deps.uow() as uow:
+        raw = uow.conn.connection.driver_connection
+        uow.conn.execute(text("SELECT 1"))
+        if uow.conn.dialect.name == "postgresql":
+            assert raw.autocommit is False and raw.info.transaction_status.name != "IDLE"
+        else:
+            assert raw.in_transaction
