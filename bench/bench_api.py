@@ -156,7 +156,7 @@ def serve(workdir: Path, port: int) -> None:
         def _sync(dbapi_conn, _record):  # noqa: ANN001 — runs after the engine's own PRAGMAs
             dbapi_conn.execute(f"PRAGMA synchronous={sync}")
         built.engine.dispose()
-    uvicorn.run(build_server_app(built, with_worker=False), host="127.0.0.1", port=port,
+    uvicorn.run(build_server_app(built, with_worker=False, freeze_gc=True), host="127.0.0.1", port=port,
                 log_level="warning", access_log=False)
 
 

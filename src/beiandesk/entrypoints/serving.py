@@ -87,4 +87,4 @@ def app_from_env():  # noqa: ANN201 - uvicorn's factory
     settings = Settings()
     _logging(settings)
     built = bootstrap.build(settings, migrate=False, with_jobs=True)
-    return build_server_app(built, with_worker=settings.worker_in_process)
+    return build_server_app(built, with_worker=settings.worker_in_process, freeze_gc=True)

@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
             run_nodes(settings, host, port, workers=workers, with_worker=not no_worker)
             return
         uvicorn.run(
-            build_server_app(built, with_worker=not no_worker),
+            build_server_app(built, with_worker=not no_worker, freeze_gc=True),
             host=host,
             port=port,
             log_level=settings.log_level.lower(),
