@@ -289,8 +289,9 @@ _SHARED: ContextVar[SharedReads | None] = ContextVar("beiandesk_shared_reads", d
 
 class SharedReads:
     """Within ``with SharedReads():`` (an HTTP request), the read-only units of work share one
-    connection and one read transaction: the session check and the route's own read were two
-    pool check-outs, two BEGINs and two ROLLBACKs — a fifth of a ``GET /api/v1/websites/{id}``.
+    connection (and, on SQLite, one read transaction; PostgreSQL reads run in autocommit): the
+    session check and the route's own read were two pool check-outs, two BEGINs and two
+    ROLLBACKs — a fifth of a ``GET /api/v1/websites/{id}``.
 
     A write opened in the scope ends the shared read first, so a later read sees the write
     (read-your-writes, as with separate units of work). A read asked for while the shared one is
