@@ -9,7 +9,9 @@
    PostgreSQL database it (re)creates from ``--database-url``): bulk inserts with one encrypted
    blob made once and reused (100,000 websites in ~6 s on SQLite, ~30 s on PostgreSQL).
 2. Starts, each in its own uvicorn process (same flags, same cores), and keeps up together:
-   - the real server (``bootstrap.build`` + ``build_server_app(with_worker=False)``);
+   - the real server (``bootstrap.build`` + ``build_server_app(with_worker=False)``), whose
+     SQLite writes are acknowledged only once synced (group commit: adapters/db/durability.py;
+     ``--synchronous`` changes only the connections' setting, not that wait);
    - a bare FastAPI app answering ``GET /api/v1/websites/{id}`` with a JSON object of the same
      shape (the real server's own answer for one website, ``id`` swapped), and
      ``PATCH /api/v1/changes/{id}`` doing one durable SQLite state change per request
@@ -566,7 +568,9 @@ def main() -> None:
             seeded = seed(workdir, args.websites)
             (workdir / "seeded.json").write_text(json.dumps(seeded))
         runs = bench(workdir, seeded["bench_site_ids"], args.websites, args)
-        backend = "PostgreSQL" if args.database_url else f"SQLite synchronous={args.synchronous or 'FULL'}"
+        backend = ("PostgreSQL" if args.database_url else
+                   f"SQLite (real: group commit, synced before each answer; bare: synchronous="
+                   f"{args.synchronous or 'FULL'})")
         report(runs, args.websites, seeded["seed_seconds"], args, backend)
     finally:
         if args.keep or args.workdir:
