@@ -13,9 +13,8 @@ from beiandesk.entrypoints.api.security import (
     AccountDep,
     DepsDep,
     PathParam,
-    lean_account,
-    lean_call,
     lean_doc,
+    lean_read,
 )
 from beiandesk.services import auth, records
 
@@ -72,12 +71,7 @@ _WEBSITE_ID = PathParam("website_id", RowId)
     openapi_extra=lean_doc(_SUBJECT_ID, returns_object=True),
 )
 async def get_subject(request: Request) -> JSONResponse:
-    account = await lean_account(request)  # 401 before 422, as FastAPI orders them
-    subject_id = _SUBJECT_ID(request)
-    d = request.app.state.deps
-    return JSONResponse(
-        views.subject(await lean_call(d, records.get_subject, d, account, subject_id))
-    )
+    return await lean_read(request, _SUBJECT_ID, records.get_subject, views.subject)
 
 
 @router.get("/websites", tags=["records"])
@@ -97,13 +91,7 @@ def list_websites(
     openapi_extra=lean_doc(_WEBSITE_ID),
 )
 async def get_website(request: Request) -> JSONResponse:
-    account = await lean_account(request)  # 401 before 422, as FastAPI orders them
-    website_id = _WEBSITE_ID(request)
-    d = request.app.state.deps
-    # The view is already plain JSON: answer it directly instead of re-validating it.
-    return JSONResponse(
-        views.website(await lean_call(d, records.get_website, d, account, website_id))
-    )
+    return await lean_read(request, _WEBSITE_ID, records.get_website, views.website)
 
 
 @router.get("/websites/{website_id}/history", tags=["records"])
