@@ -161,3 +161,36 @@ def test_another_connections_lock_fails_the_attempt_fast_and_keeps_the_timeout(
     finally:
         for conn in idle:
             conn.close()
+
+
+def test_a_log_that_is_not_where_sqlite_writes_is_never_taken_for_synced(tmp_path: Path) -> None:
+    wal = durability.WalSync(tmp_path / "missing.db")
+    seq = wal.committed()
+    with pytest.raises(RuntimeError):
+        wal.wait(seq)
+    assert not wal.durable(seq)
+    (tmp_path / "missing.db").write_bytes(b"")  # the database is there, its log checkpointed away
+    wal.wait(seq)
+    assert wal.durable(seq)
+
+
+def test_outside_wal_mode_writes_keep_fulls_own_sync(app, deps, fsyncs) -> None:  # noqa: ANN001
+    """A database that is not in WAL mode (the PRAGMA refused, a file system without shared
+    memory): no NORMAL, no log syncer — SQLite's FULL syncs inside COMMIT as before."""
+    wal = _wal_sync(app.engine)
+    app.engine.dispose()
+    raw = sqlite3.connect(str(wal.database))
+    raw.execute("PRAGMA journal_mode=DELETE")
+    raw.close()
+    wal.wal_mode = None  # as for a fresh process
+    from sqlalchemy import event
+
+    @event.listens_for(app.engine, "connect")
+    def _journal(dbapi_conn, _record) -> None:  # noqa: ANN001 — after the engine's WAL PRAGMA
+        dbapi_conn.execute("PRAGMA journal_mode=DELETE")
+
+    _write(deps, "no wal")
+    assert wal.wal_mode is False and fsyncs == []
+    with deps.uow() as uow:
+        assert uow.conn.execute(text("PRAGMA synchronous")).scalar() == 2
+        assert uow.conn.execute(text("PRAGMA journal_mode")).scalar() == "delete"

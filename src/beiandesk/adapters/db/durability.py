@@ -29,8 +29,12 @@ from pathlib import Path
 class WalSync:
     """The commits made so far, counted, and fsyncs of the ``-wal`` file that cover them."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path | str) -> None:
+        self.database = Path(database)
         self.wal = Path(f"{database}-wal")
+        #: Whether the database really is in WAL mode (checked on the first write; None: not yet).
+        #: In any other journal mode the unit of work leaves FULL's own sync in place.
+        self.wal_mode: bool | None = None
         self._count = threading.Lock()
         self._sync = threading.Lock()  # one fsync at a time; waiters behind it share the next
         self._committed = 0  # commits counted (each got a sequence number)
@@ -60,6 +64,8 @@ class WalSync:
             try:
                 fd = os.open(self.wal, os.O_RDONLY)
             except FileNotFoundError:
+                if not self.database.exists():  # not where SQLite writes: never claim it synced
+                    raise RuntimeError(f"SQLite 数据库文件不在预期位置：{self.database}") from None
                 # checkpointed into the database and the log removed: SQLite synced both
                 self._durable = max(self._durable, target)
                 return

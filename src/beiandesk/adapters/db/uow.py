@@ -143,8 +143,16 @@ class SqlUnitOfWork:
                 opts["isolation_level"] = "AUTOCOMMIT"
             self.conn = self.engine.connect().execution_options(**opts)
             if self._wal is not None:
-                # Written to the log at COMMIT, synced after it, outside the lock (``_durable``).
-                self.conn.connection.driver_connection.execute("PRAGMA synchronous=NORMAL")
+                raw = self.conn.connection.driver_connection
+                if self._wal.wal_mode is None:  # once: group commit needs the write-ahead log
+                    mode = raw.execute("PRAGMA journal_mode").fetchone()[0]
+                    self._wal.wal_mode = str(mode).lower() == "wal"
+                if self._wal.wal_mode:
+                    # Written to the log at COMMIT, synced after it, outside the lock
+                    # (``_durable``).
+                    raw.execute("PRAGMA synchronous=NORMAL")
+                else:  # another journal mode: FULL's own sync inside COMMIT, as before
+                    self._wal = None
             if try_only and self._lock is not None:
                 self.tx = self._begin_without_waiting()
             else:
