@@ -194,3 +194,27 @@ def test_outside_wal_mode_writes_keep_fulls_own_sync(app, deps, fsyncs) -> None:
     with deps.uow() as uow:
         assert uow.conn.execute(text("PRAGMA synchronous")).scalar() == 2
         assert uow.conn.execute(text("PRAGMA journal_mode")).scalar() == "delete"
+
+
+def test_a_connection_that_cannot_go_back_to_full_is_not_pooled_again(
+    app, deps, monkeypatch
+) -> None:  # noqa: ANN001
+    from beiandesk.adapters.db.uow import SqlUnitOfWork
+
+    seen: list = []
+
+    def broken(self, conn) -> None:  # noqa: ANN001
+        seen.append(conn.connection.driver_connection)
+        raise RuntimeError("restore failed")
+
+    monkeypatch.setattr(SqlUnitOfWork, "_restore_sync", broken)
+    with pytest.raises(RuntimeError), deps.uow() as uow:
+        uow.conn.execute(text("SELECT 1"))
+    monkeypatch.undo()
+    idle = [app.engine.raw_connection() for _ in range(app.engine.pool.checkedin())]
+    try:
+        assert all(c.driver_connection is not seen[0] for c in idle)  # discarded, not pooled
+        _write(deps, "after")  # and the next write works on a fresh connection
+    finally:
+        for c in idle:
+            c.close()

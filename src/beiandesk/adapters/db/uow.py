@@ -240,9 +240,15 @@ class SqlUnitOfWork:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            self.rollback()
-            self._restore_sync(self.conn)
-            self.conn.close()
+            try:
+                self.rollback()
+                self._restore_sync(self.conn)
+            except BaseException:
+                if self._wal is not None:  # never back into the pool still set to NORMAL
+                    self.conn.invalidate()
+                raise
+            finally:
+                self.conn.close()
         finally:
             if self._lock is not None:
                 self._lock.release()
