@@ -39,8 +39,6 @@ class WalSync:
         self._sync = threading.Lock()  # one fsync at a time; waiters behind it share the next
         self._committed = 0  # commits counted (each got a sequence number)
         self._durable = 0  # every commit up to this number is on disk
-        #: fsyncs done, and commits they covered (for the figures: commits / fsyncs).
-        self.fsyncs = 0
 
     def committed(self) -> int:
         """Count a commit that SQLite has just written to the WAL; its sequence number."""
@@ -73,5 +71,4 @@ class WalSync:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            self.fsyncs += 1
             self._durable = max(self._durable, target)

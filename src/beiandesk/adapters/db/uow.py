@@ -151,6 +151,7 @@ class SqlUnitOfWork:
                     # Written to the log at COMMIT, synced after it, outside the lock
                     # (``_durable``).
                     raw.execute("PRAGMA synchronous=NORMAL")
+                    self._normal = True
                 else:  # another journal mode: FULL's own sync inside COMMIT, as before
                     self._wal = None
             if try_only and self._lock is not None:
@@ -231,8 +232,10 @@ class SqlUnitOfWork:
             self._wal.wait(seq)
 
     def _restore_sync(self, conn: Any) -> None:
-        if self._wal is not None and not conn.closed and not conn.invalidated:
+        """Back to FULL once, after the commit or on the way out, whichever comes first."""
+        if self.__dict__.get("_normal") and not conn.closed and not conn.invalidated:
             conn.connection.driver_connection.execute("PRAGMA synchronous=FULL")
+            self._normal = False
 
     def rollback(self) -> None:
         if self.tx.is_active:

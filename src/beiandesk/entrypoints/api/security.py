@@ -102,12 +102,19 @@ def point_read(fn: F) -> F:
 
     @functools.wraps(fn)
     async def endpoint(*args: Any, **kwargs: Any) -> Any:
-        d = kwargs.get("d")
-        if d is not None and d.inline_reads:
-            return fn(*args, **kwargs)
-        return await run_in_threadpool(fn, *args, **kwargs)
+        return await run_point_read(kwargs.get("d"), fn, *args, **kwargs)
 
     return endpoint  # type: ignore[return-value]
+
+
+async def run_point_read(
+    deps: Deps | None, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+) -> Any:
+    """Run a point read where ``Deps.inline_reads`` says: on the event loop, or in the
+    threadpool (``point_read`` and the lean routes alike; ``fn`` may take ``d=`` itself)."""
+    if deps is not None and deps.inline_reads:
+        return fn(*args, **kwargs)
+    return await run_in_threadpool(fn, *args, **kwargs)
 
 
 def point_write(fn: F) -> F:
@@ -181,18 +188,6 @@ def lean_doc(*params: PathParam, returns_object: bool = False) -> dict[str, Any]
     return doc
 
 
-async def lean_account(request: Request) -> Account:
-    """The account of a lean route: what ``AccountDep`` resolves, called directly."""
-    return await current_account(request)
-
-
-async def lean_call(d: Deps, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run a point read's use case where ``Deps.inline_reads`` says (as ``point_read``)."""
-    if d.inline_reads:
-        return fn(*args)
-    return await run_in_threadpool(fn, *args)
-
-
 async def lean_read(
     request: Request,
     key: PathParam,
@@ -202,7 +197,7 @@ async def lean_read(
     """A lean point read: the account (401 before 422, as FastAPI orders them), the key from
     the path, ``read(d, account, key)`` where ``inline_reads`` says, and its view as JSON (the
     view is plain JSON already: answered directly, not validated again)."""
-    account = await lean_account(request)
+    account = await current_account(request)  # what ``AccountDep`` resolves, called directly
     value = key(request)
     d = request.app.state.deps
-    return JSONResponse(view(await lean_call(d, read, d, account, value)))
+    return JSONResponse(view(await run_point_read(d, read, d, account, value)))
