@@ -17,7 +17,13 @@ from beiandesk.adapters.clock import SystemClock
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db.engine import build_engine
 from beiandesk.adapters.db.migrate import upgrade
-from beiandesk.adapters.db.uow import SharedReads, SqlUnitOfWork, scoped_uow, write_attempt
+from beiandesk.adapters.db.uow import (
+    ReaderPool,
+    SharedReads,
+    SqlUnitOfWork,
+    scoped_uow,
+    write_attempt,
+)
 from beiandesk.adapters.notify import OutboxOnlyMailer, SmtpMailer, parse_smtp_url
 from beiandesk.adapters.sms import build_sms, sms_config_problems
 from beiandesk.adapters.security import Passwords, Tokens
@@ -111,10 +117,19 @@ def build(
         upgrade(engine)
     cipher = DataCipher(settings.data_key or "")
 
+    # SQLite's read-only units of work reuse connections kept open (uow.ReaderPool: a
+    # request's read was a pool check-out and check-in). PostgreSQL keeps the engine's pool,
+    # whose pre-ping notices a server restart.
+    readers = ReaderPool(engine) if engine.dialect.name == "sqlite" else None
+
     def make_uow(readonly: bool = False) -> SqlUnitOfWork:
         # ``deps`` is bound below; webhook rows queued in a transaction wake the worker after it.
         return SqlUnitOfWork(
-            engine, cipher, readonly=readonly, on_queued=lambda ids: deps.wake(ids)
+            engine,
+            cipher,
+            readonly=readonly,
+            on_queued=lambda ids: deps.wake(ids),
+            readers=readers,
         )
 
     uow = scoped_uow(make_uow)  # honours a request's SharedReads (one read transaction)

@@ -54,12 +54,14 @@ def build_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
-            mode = conn.info.get("begin_mode") or conn.get_execution_options().get(
-                "sqlite_begin", "IMMEDIATE"
-            )
+            options = conn.get_execution_options()
+            raw = conn.connection.driver_connection
+            if options.get("beiandesk_reader") and raw.in_transaction:
+                return  # a reader's transaction is begun already (uow.ReaderPool)
+            mode = conn.info.get("begin_mode") or options.get("sqlite_begin", "IMMEDIATE")
             # Straight to the driver: SQLAlchemy's statement machinery (events, execution
             # context, cursor wrapper) cost more than the BEGIN itself on every request.
-            conn.connection.driver_connection.execute(f"BEGIN {mode}")
+            raw.execute(f"BEGIN {mode}")
 
         return engine
     # Up to 50: the threadpool's 40 threads and the event loop may each hold one at once (30 was
