@@ -25,6 +25,19 @@ from beiandesk.domain.model import (
 )
 
 
+#: The columns ``AccountRepo._to`` reads (a narrower select than the whole row may give these).
+ACCOUNT_FIELDS = (
+    "id",
+    "username",
+    "role",
+    "display_name",
+    "email",
+    "enterprise_verified",
+    "disabled",
+    "password_change_required",
+)
+
+
 class AccountRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -165,11 +178,20 @@ class SubjectRepo:
         return ids
 
 
+#: The columns ``WebsiteRepo._to`` reads.
+WEBSITE_FIELDS = ("id", "subject_id", "filing_number", "status", "info_enc", "version")
+
 #: ``GET /api/v1/websites/{id}``'s read, built once (no per-request construction and cache-key walk).
 #: The hottest record read (every website page and ``GET /api/v1/websites/{id}``): run on the
 #: driver's cursor (``direct.py``).
 _WEBSITE_WITH_OWNER = DirectQuery(
-    select(t.websites, t.subjects.c.account_id.label("owner_account_id"))
+    # Only the columns ``WebsiteRepo._to`` reads: the plain copies of the name, domains (JSON,
+    # parsed per row) and home page, the mobile's blind index and ``updated_at`` (a datetime)
+    # are for searches and lists; the record itself is ``info_enc``.
+    select(
+        *(t.websites.c[name] for name in WEBSITE_FIELDS),
+        t.subjects.c.account_id.label("owner_account_id"),
+    )
     .join(t.subjects, t.subjects.c.id == t.websites.c.subject_id)
     .where(t.websites.c.id == bindparam("website_id"))
 )

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from beiandesk.adapters.db import tables as t
 from beiandesk.adapters.db.direct import DirectQuery
-from beiandesk.adapters.db.records import AccountRepo
+from beiandesk.adapters.db.records import ACCOUNT_FIELDS, AccountRepo
 from beiandesk.domain.model import Account
 
 
@@ -18,7 +18,14 @@ from beiandesk.domain.model import Account
 #: statement construction nor its cache-key walk, and it runs on the driver's cursor
 #: (``direct.py``: SQLAlchemy's per-statement wrapping was three quarters of the read).
 _CHECK = DirectQuery(
-    select(t.accounts, t.sessions.c.account_id, t.sessions.c.expires_at, t.sessions.c.revoked_at)
+    # Only what an ``Account`` and the check need: not the password hash, not ``created_at``
+    # (a datetime parsed per request for nothing).
+    select(
+        *(t.accounts.c[name] for name in ACCOUNT_FIELDS),
+        t.sessions.c.account_id,
+        t.sessions.c.expires_at,
+        t.sessions.c.revoked_at,
+    )
     .join(t.accounts, t.accounts.c.id == t.sessions.c.account_id)
     .where(t.sessions.c.jti == bindparam("jti"))
 )
