@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import threading
 from datetime import UTC, datetime, timedelta
@@ -66,10 +67,47 @@ def test_tampered_ciphertext_fails_loudly() -> None:
 def test_a_fernet_key_is_used_as_is_and_a_passphrase_is_derived() -> None:
     fernet_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     from cryptography.fernet import Fernet
+    # a value written in the earlier format (a Fernet token under that key as is) still opens
+    earlier = Fernet(fernet_key.encode()).encrypt(MOBILE.encode()).decode()
+    assert DataCipher(fernet_key).decrypt(earlier) == MOBILE
+    # new values are in the current format and open with the same key in another instance
     token = DataCipher(fernet_key).encrypt(MOBILE)
-    assert Fernet(fernet_key.encode()).decrypt(token.encode()).decode() == MOBILE
+    assert token.startswith("v2.") and DataCipher(fernet_key).decrypt(token) == MOBILE
     # a passphrase of any length works and is stable across instances (a restart)
     assert DataCipher("short").decrypt(DataCipher("short").encrypt(MOBILE)) == MOBILE
+
+
+def test_values_written_before_the_current_format_still_open() -> None:
+    """Fernet tokens under the key the earlier code derived from a passphrase (its SHA-256), as
+    every database written before holds them: read as they are, nothing to migrate."""
+    from cryptography.fernet import Fernet
+
+    legacy = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"the-right-key").digest()))
+    value = {"name": "李明", "mobile": MOBILE, "id_number": ID}
+    old_text = legacy.encrypt(ID.encode()).decode()
+    old_json = legacy.encrypt(json.dumps(value, ensure_ascii=False).encode()).decode()
+    c = DataCipher("the-right-key")
+    assert c.decrypt(old_text) == ID and c.decrypt_json(old_json) == value
+    with pytest.raises(RuntimeError, match="BEIANDESK_DATA_KEY"):
+        DataCipher("another-key").decrypt(old_text)
+    with pytest.raises(RuntimeError, match="BEIANDESK_DATA_KEY"):
+        DataCipher("another-key").decrypt_json(old_json)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda t: t[:-1],  # cut short (base64 of the wrong length)
+        lambda t: t[:10],  # shorter than a nonce and a tag
+        lambda t: "v2.",  # nothing at all
+        lambda t: "v2.!!!!",  # not base64
+        lambda t: t[:3] + ("A" if t[3] != "A" else "B") + t[4:],  # the nonce changed
+    ],
+)
+def test_a_damaged_current_value_fails_loudly(damage) -> None:  # noqa: ANN001
+    c = DataCipher("k")
+    with pytest.raises(RuntimeError, match="BEIANDESK_DATA_KEY"):
+        c.decrypt(damage(c.encrypt(ID)))
 
 
 def test_blind_index_is_keyed_and_deterministic() -> None:

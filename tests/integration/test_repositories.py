@@ -365,3 +365,42 @@ def test_sqlite_runs_in_wal_mode(sqlite_template, tmp_path) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_rows_encrypted_in_the_earlier_format_read_the_same(deps, records, app) -> None:
+    """A database written before the current format (Fernet tokens, adapters/crypto.py) reads the
+    same records, and a row takes the current format when it is next written."""
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet
+
+    account, subject, website = records
+    legacy = Fernet(base64.urlsafe_b64encode(hashlib.sha256(app.settings.data_key.encode()).digest()))
+    current = DataCipher(app.settings.data_key)
+
+    def old(token: str) -> str:
+        return legacy.encrypt(current.decrypt(token).encode()).decode()
+
+    with app.engine.begin() as conn:
+        row = conn.execute(select(t.subjects).where(t.subjects.c.id == subject.id)).one()
+        assert row.id_number_enc.startswith("v2.") and row.principal_enc.startswith("v2.")
+        conn.execute(t.subjects.update().where(t.subjects.c.id == subject.id).values(
+            id_number_enc=old(row.id_number_enc), principal_enc=old(row.principal_enc)))
+        info = conn.execute(select(t.websites.c.info_enc).where(t.websites.c.id == website.id)).scalar_one()
+        conn.execute(t.websites.update().where(t.websites.c.id == website.id).values(info_enc=old(info)))
+    with app.engine.connect() as conn:
+        assert conn.execute(select(t.websites.c.info_enc)).scalar_one().startswith("gAAAAA")
+    with deps.uow(readonly=True) as uow:
+        assert uow.subjects.get(subject.id) == subject
+        assert uow.websites.get(website.id) == website
+        assert uow.websites.get_with_owner(website.id) == (website, account.id)
+    new = replace(website, info=replace(website.info, name="明远技术笔记（新）"), version=website.version + 1)
+    with deps.uow() as uow:  # written again (a change applied): the current format
+        uow.websites.replace(website, new, None, NOW)
+        uow.commit()
+    with app.engine.connect() as conn:
+        token = conn.execute(select(t.websites.c.info_enc)).scalar_one()
+        archived = conn.execute(select(t.website_history.c.info_enc)).scalar_one()
+    assert token.startswith("v2.") and current.decrypt_json(token)["name"] == "明远技术笔记（新）"
+    assert archived.startswith("v2.") and current.decrypt_json(archived)["name"] == website.info.name

@@ -1,6 +1,6 @@
 """The database schema (SQLAlchemy Core). Migrations in ``beiandesk/migrations`` create it.
 
-Personal data columns end in ``_enc`` (Fernet ciphertext) or ``_hash`` (blind index); a change
+Personal data columns end in ``_enc`` (ciphertext: adapters/crypto.py) or ``_hash`` (blind index); a change
 order's ``current``/``proposed`` snapshots are stored encrypted whole, since they hold both.
 ``open_website_id`` is set while an order is open and NULL otherwise: its UNIQUE constraint
 enforces "one open order per website" in the database itself, on SQLite and PostgreSQL alike.
