@@ -181,6 +181,61 @@ def test_the_lean_reads_answer_what_the_plain_forms_answer(app, client, monkeypa
     assert {a[3] for a in lean if len(a) > 4} >= {200, 401, 404, 422}
 
 
+def test_a_crash_in_a_lean_read_is_the_plain_forms_500(app, client, monkeypatch) -> None:  # noqa: ANN001
+    """The lean routes run without FastAPI's per-route exception wrapper (``serve_lean``): an
+    unexpected error still reaches the app's handler and answers the same 500 problem."""
+    from beiandesk.entrypoints.api.app import create_app
+    from beiandesk.services import records
+
+    h = login(client, "demo-admin")
+
+    def crash(*_a: object, **_k: object) -> None:
+        raise RuntimeError("13800001111 should never be shown")  # a mobile: scrubbed from logs
+
+    monkeypatch.setattr(records, "get_website", crash)
+    monkeypatch.setattr(records, "get_subject", crash)
+
+    def answers(c: TestClient) -> list:
+        out = []
+        for path in ("/api/v1/websites/1", "/api/v1/subjects/1"):
+            r = c.get(path, headers=h)
+            out.append((r.status_code, r.headers.get("content-type"), r.json()))
+        return out
+
+    with TestClient(create_app(app), raise_server_exceptions=False) as lean_client:
+        lean = answers(lean_client)
+    _plain_routes(monkeypatch)
+    with TestClient(create_app(app), raise_server_exceptions=False) as plain_client:
+        plain = answers(plain_client)
+    assert lean == plain
+    assert lean[0][0] == 500 and lean[0][2]["code"] == "internal_error"
+    assert "13800001111" not in str(lean)
+
+
+def test_the_lean_reads_are_served_without_fastapis_endpoint_machinery(client) -> None:  # noqa: ANN001
+    """``serve_lean`` took effect: no dependency solve runs for the lean routes (it would for
+    the plain form), so the figures measured for them hold."""
+    from fastapi import routing
+
+    calls: list[str] = []
+    original = routing.solve_dependencies
+
+    async def counting(*a: object, **k: object) -> object:
+        calls.append("solve")
+        return await original(*a, **k)
+
+    h = login(client, "demo-admin")
+    routing.solve_dependencies = counting
+    try:
+        assert client.get("/api/v1/websites/1", headers=h).status_code == 200
+        assert client.get("/api/v1/subjects/1", headers=h).status_code == 200
+        assert not calls
+        assert client.get("/api/v1/websites", headers=h).status_code == 200  # a plain route
+        assert calls
+    finally:
+        routing.solve_dependencies = original
+
+
 # --- current_account ---------------------------------------------------------------------------
 
 

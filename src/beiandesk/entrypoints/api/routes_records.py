@@ -13,8 +13,10 @@ from beiandesk.entrypoints.api.security import (
     AccountDep,
     DepsDep,
     PathParam,
+    lean,
     lean_doc,
     lean_read,
+    serve_lean,
 )
 from beiandesk.services import auth, records
 
@@ -70,6 +72,7 @@ _WEBSITE_ID = PathParam("website_id", RowId)
     response_model=None,
     openapi_extra=lean_doc(_SUBJECT_ID, returns_object=True),
 )
+@lean
 async def get_subject(request: Request) -> JSONResponse:
     return await lean_read(request, _SUBJECT_ID, records.get_subject, views.subject)
 
@@ -90,6 +93,7 @@ def list_websites(
     response_model=None,
     openapi_extra=lean_doc(_WEBSITE_ID),
 )
+@lean
 async def get_website(request: Request) -> JSONResponse:
     return await lean_read(request, _WEBSITE_ID, records.get_website, views.website)
 
@@ -105,3 +109,6 @@ def website_history(d: DepsDep, account: AccountDep, website_id: RowId) -> list[
         }
         for h in records.website_history(d, account, website_id)
     ]
+
+
+serve_lean(router)  # the @lean routes above, as plain ASGI apps

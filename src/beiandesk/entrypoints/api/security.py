@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
@@ -186,6 +186,41 @@ def lean_doc(*params: PathParam, returns_object: bool = False) -> dict[str, Any]
         schema = {"type": "object", "additionalProperties": True}
         doc["responses"] = {"200": {"content": {"application/json": {"schema": schema}}}}
     return doc
+
+
+def lean(endpoint: F) -> F:
+    """Mark a lean route's endpoint (``async def endpoint(request) -> Response``) so that
+    ``serve_lean`` serves it as a plain ASGI app."""
+    endpoint.__beiandesk_lean__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def serve_lean(router: APIRouter) -> None:
+    """Serve the router's ``@lean`` routes as plain ASGI apps behind their ``APIRoute``.
+
+    The route stays what FastAPI declared — matched, documented and refused (405) the same —
+    but its handler is ``endpoint(Request)`` and the answer, without FastAPI's per-request
+    machinery around an endpoint that needs none of it: the dependency solve for the
+    ``Request`` parameter, two ``AsyncExitStack``s for dependencies with ``yield`` and the
+    route's own exception wrapper (a tenth of ``GET /api/v1/websites/{id}``, profiled). An
+    exception still reaches the app's problem handlers, through Starlette's
+    ``ExceptionMiddleware`` around the router (tested against the plain form).
+    """
+    from fastapi.routing import APIRoute
+    from starlette.requests import Request as StarletteRequest
+
+    for route in router.routes:
+        endpoint = getattr(route, "endpoint", None)
+        if isinstance(route, APIRoute) and getattr(endpoint, "__beiandesk_lean__", False):
+
+            def handler(endpoint: Any) -> Any:
+                async def app(scope: dict, receive: Any, send: Any) -> None:
+                    response = await endpoint(StarletteRequest(scope, receive, send))
+                    await response(scope, receive, send)
+
+                return app
+
+            route.app = handler(endpoint)
 
 
 async def lean_read(
