@@ -276,3 +276,28 @@ def test_ids_beyond_the_database_range_are_client_errors(client, ids) -> None:
             r = client.request(method, path, headers=h, json={"name": "云帆官网新版"} if method == "PATCH" else None)
             assert r.status_code in (404, 422), (method, path, r.status_code)
             assert_problem(r, r.status_code)
+
+
+def test_metrics_count_and_time_each_route_and_status(client) -> None:
+    import re
+
+    h = login(client, "demo-admin")
+
+    def figures() -> str:
+        return client.get("/metrics", headers=h).text
+
+    def value(text: str, pattern: str) -> float:
+        found = re.search(pattern + r" ([0-9.e+]+)", text)
+        return float(found.group(1)) if found else 0.0
+
+    ok = r'beiandesk_http_requests_total\{method="GET",route="/api/v1/websites/\{website_id\}",status="200"\}'
+    missing = r'beiandesk_http_requests_total\{method="GET",route="/api/v1/websites/\{website_id\}",status="404"\}'
+    timed = r'beiandesk_http_request_seconds_count\{route="/api/v1/websites/\{website_id\}"\}'
+    before = figures()
+    for _ in range(3):
+        assert client.get("/api/v1/websites/1", headers=h).status_code == 200
+    assert client.get("/api/v1/websites/999999", headers=h).status_code == 404
+    after = figures()
+    assert value(after, ok) - value(before, ok) == 3
+    assert value(after, missing) - value(before, missing) == 1
+    assert value(after, timed) - value(before, timed) == 4

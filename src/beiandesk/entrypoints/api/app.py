@@ -184,6 +184,10 @@ class _RequestMetrics:
     ) -> None:
         self.app, self.requests, self.latency = app, requests, latency
         self.read_scope = read_scope
+        # The labelled children, looked up once per label set: ``labels()`` validates and
+        # joins its label values under a lock on every call (two per request).
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[str, Any] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -203,5 +207,12 @@ class _RequestMetrics:
                 await self.app(scope, receive, send_wrapper)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.requests.labels(scope["method"], route, str(status)).inc()
-            self.latency.labels(route).observe(time.perf_counter() - start)
+            key = (scope["method"], route, str(status))
+            counted = self._counted.get(key)
+            if counted is None:
+                counted = self._counted[key] = self.requests.labels(*key)
+            counted.inc()
+            timed = self._timed.get(route)
+            if timed is None:
+                timed = self._timed[route] = self.latency.labels(route)
+            timed.observe(time.perf_counter() - start)
