@@ -354,3 +354,37 @@ def test_the_save_of_an_order_stores_what_sqlalchemy_would(deps, rows) -> None: 
     assert row.reasons == [r.to_dict() for r in order.reasons]
     assert row.open_website_id == before.website_id
     assert uow.cipher.decrypt_json(row.proposed_enc)["name"] == "明远技术笔记"
+
+
+def test_the_timeline_rows_of_a_save_are_stored_as_sqlalchemy_would(deps, rows) -> None:  # noqa: ANN001
+    """``DirectWrite.execute_many`` (the events of a save, no webhook): the same rows as
+    SQLAlchemy's own INSERT of them — aware datetimes as UTC, JSON (``null`` for None as
+    SQLAlchemy stores it), NULLs — and every row complete."""
+    from beiandesk.adapters.db.changes import _ADD_EVENTS, _EVENT_COLUMNS
+
+    shanghai = NOW.astimezone(timezone(timedelta(hours=8)))
+    with deps.uow() as uow:
+        oid = uow.conn.execute(select(t.change_orders.c.id)).scalar_one()
+        events = [
+            dict(change_id=oid, at=shanghai, kind="edited", from_state=None, state="draft",
+                 actor="alice", message="保存了修改", data={"fields": ["name"], "n": 1}),
+            dict(change_id=oid, at=NOW, kind="note", from_state="draft", state="draft",
+                 actor="bob", message="", data={}),
+        ]
+        uow.conn.execute(t.events.delete())
+        _ADD_EVENTS.execute_many(uow.conn, events)
+        direct = uow.conn.execute(select(*(t.events.c[c] for c in _EVENT_COLUMNS)).order_by(t.events.c.id)).all()
+        uow.conn.execute(t.events.delete())
+        uow.conn.execute(insert(t.events), events)
+        plain = uow.conn.execute(select(*(t.events.c[c] for c in _EVENT_COLUMNS)).order_by(t.events.c.id)).all()
+        assert direct == plain and len(direct) == 2
+        assert direct[0].at == NOW and direct[0].at.tzinfo == UTC and direct[0].data == {"fields": ["name"], "n": 1}
+        # None in the NOT NULL JSON column: JSON null, as SQLAlchemy stores it (never SQL NULL)
+        uow.conn.execute(t.events.delete())
+        _ADD_EVENTS.execute_many(uow.conn, [{**events[1], "data": None}])
+        uow.conn.execute(insert(t.events), [{**events[1], "data": None}])
+        stored = uow.conn.exec_driver_sql("SELECT data FROM events ORDER BY id").scalars().all()
+        assert len(stored) == 2 and stored[0] == stored[1]
+        with pytest.raises(KeyError):  # every column must be given
+            _ADD_EVENTS.execute_many(uow.conn, [{"change_id": oid}])
+        _ADD_EVENTS.execute_many(uow.conn, [])  # nothing to store: nothing run

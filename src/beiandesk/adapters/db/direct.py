@@ -121,20 +121,32 @@ class DirectWrite:
         )
         return compiled.string, names, processors, bool(compiled.positional)
 
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
+    def _args(self, conn: Connection, params: Mapping[str, Any]) -> tuple[str, Any]:
         dialect = conn.dialect
         prepared = self._prepared.get(dialect.name)
         if prepared is None:
             prepared = self._prepared[dialect.name] = self._prepare(dialect)
         sql, names, processors, positional = prepared
-        values = [
-            params[n] if proc is None or params[n] is None else proc(params[n])
-            for n, proc in zip(names, processors)
-        ]
-        args: Any = tuple(values) if positional else dict(zip(names, values))
+        # None too goes through the processor, as SQLAlchemy does (a JSON column stores 'null').
+        values = [params[n] if proc is None else proc(params[n]) for n, proc in zip(names, processors)]
+        return sql, tuple(values) if positional else dict(zip(names, values))
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        sql, args = self._args(conn, params)
         cursor = conn.connection.cursor()
         try:
             cursor.execute(sql, args)
             return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def execute_many(self, conn: Connection, rows: list[Mapping[str, Any]]) -> None:
+        """The statement once per row (the driver's ``executemany``), every row complete."""
+        if not rows:
+            return
+        prepared = [self._args(conn, row) for row in rows]
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(prepared[0][0], [args for _, args in prepared])
         finally:
             cursor.close()
