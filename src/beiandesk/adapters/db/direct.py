@@ -128,7 +128,9 @@ class DirectWrite:
             prepared = self._prepared[dialect.name] = self._prepare(dialect)
         sql, names, processors, positional = prepared
         # None too goes through the processor, as SQLAlchemy does (a JSON column stores 'null').
-        values = [params[n] if proc is None else proc(params[n]) for n, proc in zip(names, processors)]
+        values = [
+            params[n] if proc is None else proc(params[n]) for n, proc in zip(names, processors)
+        ]
         return sql, tuple(values) if positional else dict(zip(names, values))
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
