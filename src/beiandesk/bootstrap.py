@@ -21,6 +21,7 @@ from beiandesk.adapters.db.uow import (
     ReaderPool,
     SharedReads,
     SqlUnitOfWork,
+    WriterPool,
     scoped_uow,
     write_attempt,
 )
@@ -117,10 +118,11 @@ def build(
         upgrade(engine)
     cipher = DataCipher(settings.data_key or "")
 
-    # SQLite's read-only units of work reuse connections kept open (uow.ReaderPool: a
-    # request's read was a pool check-out and check-in). PostgreSQL keeps the engine's pool,
-    # whose pre-ping notices a server restart.
+    # SQLite's units of work reuse connections kept open (uow.ReaderPool, uow.WriterPool: a
+    # request's read and a save were each a pool check-out and check-in). PostgreSQL keeps the
+    # engine's pool, whose pre-ping notices a server restart.
     readers = ReaderPool(engine) if engine.dialect.name == "sqlite" else None
+    writers = WriterPool(engine) if engine.dialect.name == "sqlite" else None
 
     def make_uow(readonly: bool = False) -> SqlUnitOfWork:
         # ``deps`` is bound below; webhook rows queued in a transaction wake the worker after it.
@@ -130,6 +132,7 @@ def build(
             readonly=readonly,
             on_queued=lambda ids: deps.wake(ids),
             readers=readers,
+            writers=writers,
         )
 
     uow = scoped_uow(make_uow)  # honours a request's SharedReads (one read transaction)

@@ -91,6 +91,13 @@ def test_pooled_connections_are_back_to_full_after_a_write(app, deps) -> None:  
     _write(deps, "x")
     with deps.uow() as uow:  # a failed write too
         uow.conn.execute(text("SELECT 1"))
+        writers, kept = uow._writers, uow.conn
+    # The kept writer stays in NORMAL (group commit), outside the engine's pool …
+    assert kept.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0] == 1
+    with deps.uow(readonly=True) as r:  # … and nothing else is: not the readers
+        assert r.conn.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0] == 2
+    writers.close()  # as engine.dispose() does: the writer goes back to the pool in FULL
+    assert kept.closed
     idle = [app.engine.raw_connection() for _ in range(app.engine.pool.checkedin())]
     try:
         assert idle
@@ -208,12 +215,32 @@ def test_a_connection_that_cannot_go_back_to_full_is_not_pooled_again(
         raise RuntimeError("restore failed")
 
     monkeypatch.setattr(SqlUnitOfWork, "_restore_sync", broken)
-    with pytest.raises(RuntimeError), deps.uow() as uow:
+    # a unit of work on the engine's pool (no kept writers: as built outside bootstrap)
+    with pytest.raises(RuntimeError), SqlUnitOfWork(app.engine, deps.uow(True).cipher) as uow:
         uow.conn.execute(text("SELECT 1"))
     monkeypatch.undo()
     idle = [app.engine.raw_connection() for _ in range(app.engine.pool.checkedin())]
     try:
         assert all(c.driver_connection is not seen[0] for c in idle)  # discarded, not pooled
+        _write(deps, "after")  # and the next write works on a fresh connection
+    finally:
+        for c in idle:
+            c.close()
+
+
+def test_a_kept_writer_that_cannot_go_back_to_full_is_not_pooled_again(app, deps) -> None:  # noqa: ANN001
+    """``WriterPool``: a writer goes back to the engine's pool only once it is in FULL again; if
+    that fails it is dropped (never handed out in NORMAL to a migration or a backup)."""
+    _write(deps, "x")
+    with deps.uow() as uow:
+        writers, kept = uow._writers, uow.conn
+    raw = kept.connection.driver_connection
+    raw.close()  # PRAGMA synchronous=FULL will fail on it
+    with pytest.raises(sqlite3.ProgrammingError):
+        writers.close()
+    idle = [app.engine.raw_connection() for _ in range(app.engine.pool.checkedin())]
+    try:
+        assert all(c.driver_connection is not raw for c in idle)  # discarded, not pooled
         _write(deps, "after")  # and the next write works on a fresh connection
     finally:
         for c in idle:

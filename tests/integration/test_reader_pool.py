@@ -1,5 +1,5 @@
-"""``ReaderPool`` (adapters/db/uow.py): SQLite's read-only units of work reuse connections kept
-open. Each read still has its own read transaction — a fresh snapshot that sees every commit
+"""``ReaderPool`` and ``WriterPool`` (adapters/db/uow.py): SQLite's units of work reuse
+connections kept open. Each read still has its own read transaction — a fresh snapshot that sees every commit
 made before it, one snapshot for all of its statements (run on the driver's cursor or through
 SQLAlchemy alike) — and a connection gives nothing of one read to the next. A failed read's
 connection is not kept; ``engine.dispose()`` closes the idle ones; at most ``keep`` are idle.
@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
 from beiandesk.adapters.db.engine import build_engine
-from beiandesk.adapters.db.uow import ReaderPool, SharedReads, SqlUnitOfWork
+from beiandesk.adapters.db.uow import ReaderPool, SharedReads, SqlUnitOfWork, WriterPool
 
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
 
@@ -87,8 +87,13 @@ def test_the_wiring(deps) -> None:  # noqa: ANN001
         conn = a.conn
     with deps.uow(readonly=True) as b:
         assert b is not a and b.conn is conn  # the same connection, kept and reused
-    with deps.uow() as w:  # a write never takes a reader
-        assert w._readers is None and w.conn is not conn
+    with deps.uow() as w:  # a write never takes a reader: its own kept connection
+        assert w._readers is None and isinstance(w._writers, WriterPool) and w.conn is not conn
+        writer = w.conn
+    with deps.uow() as w2:
+        assert w2.conn is writer
+    with deps.uow(readonly=True) as c:
+        assert c.conn is not writer
 
 
 def test_a_reused_connection_reads_a_fresh_snapshot_each_time(deps, database_url) -> None:  # noqa: ANN001
@@ -199,3 +204,54 @@ def test_a_write_in_a_request_scope_is_seen_by_its_later_reads(deps) -> None:  #
         _add(deps, "erin")
         with deps.uow(readonly=True) as after:
             assert after is not before and _count(after) == n + 1
+
+
+def _synchronous(conn) -> int:  # noqa: ANN001
+    return conn.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0]
+
+
+def test_a_kept_writer_commits_durably_and_goes_back_to_full(app) -> None:  # noqa: ANN001
+    """A WriterPool's connection stays in NORMAL between writes (group commit syncs each commit
+    before the write returns) and, when the pool goes away without a dispose, returns to the
+    engine's pool in FULL."""
+    import gc
+
+    writers = WriterPool(app.engine)
+    cipher = DataCipher("k")
+    for name in ("frank", "grace"):
+        with SqlUnitOfWork(app.engine, cipher, writers=writers) as w:
+            w.conn.execute(insert(t.accounts).values(
+                username=name, password_hash="h", role="applicant", display_name=name,
+                email="", enterprise_verified=False, created_at=NOW))
+            conn = w.conn
+            w.commit()
+            assert w._wal is not None and w._wal.durable(w._wal._committed)  # synced on return
+        assert _synchronous(conn) == 1 and not conn.closed
+    del writers, w  # the unit of work held it too
+    gc.collect()
+    assert conn.closed  # given back to the engine's pool …
+    idle = [app.engine.raw_connection() for _ in range(app.engine.pool.checkedin())]
+    try:  # … in FULL, like every connection there
+        assert idle and all(
+            c.driver_connection.execute("PRAGMA synchronous").fetchone()[0] == 2 for c in idle
+        )
+    finally:
+        for c in idle:
+            c.close()
+
+
+def test_a_failed_write_drops_its_kept_writer(app) -> None:  # noqa: ANN001
+    writers = WriterPool(app.engine)
+    cipher = DataCipher("k")
+    with pytest.raises(OperationalError):
+        with SqlUnitOfWork(app.engine, cipher, writers=writers) as w:
+            conn = w.conn
+            w.conn.execute(text("INSERT INTO no_such_table VALUES (1)"))
+    with SqlUnitOfWork(app.engine, cipher, writers=writers) as w2:
+        # a plain SQL error leaves the connection clean (rolled back) and it is kept
+        assert w2.conn is conn and w2.tx.is_active
+    assert not conn.connection.driver_connection.in_transaction
+    conn.invalidate()  # as after a disconnect: never kept again
+    with SqlUnitOfWork(app.engine, cipher, writers=writers) as w3:
+        assert w3.conn is not conn
+    writers.close()
