@@ -18,10 +18,10 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import os
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -85,12 +85,12 @@ class DataCipher:
         return self._open(token).decode()
 
     def encrypt_json(self, value: Any) -> str:
-        return self._seal(json.dumps(value, ensure_ascii=False).encode())
+        return self._seal(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
 
     def decrypt_json(self, token: str) -> Any:
         if not token:
             return None
-        return json.loads(self._open(token))
+        return orjson.loads(self._open(token))
 
     def blind_index(self, value: str) -> str:
         return hmac.new(self._index_key, value.encode(), hashlib.sha256).hexdigest()

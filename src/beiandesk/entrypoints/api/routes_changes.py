@@ -17,6 +17,7 @@ from beiandesk.entrypoints.api import views
 from beiandesk.entrypoints.downloads import material_headers
 from beiandesk.entrypoints.api.schemas import ProposedPatch, SubmitBody, Text, unknown_keys
 from beiandesk.entrypoints.api.schemas import RowId
+from beiandesk.entrypoints.api.responses import FastJSONResponse
 from beiandesk.entrypoints.api.security import AccountDep, DepsDep, point_read, point_write
 from beiandesk.services import changes, materials, precheck
 
@@ -28,7 +29,7 @@ _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 def _json(order: Any, status: int = 200, account: Any = None) -> JSONResponse:
     """The order as ``account`` may read it: reviewers' notes only for staff (api.md §Flow rules)."""
     staff = bool(account is not None and account.is_staff)
-    return JSONResponse(
+    return FastJSONResponse(
         views.change(order, staff=staff), status_code=status, headers={"ETag": f'"{order.version}"'}
     )
 

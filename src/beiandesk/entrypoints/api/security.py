@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from beiandesk.domain.model import Account
 from beiandesk.entrypoints.api.guard import ACCOUNT_STATE
+from beiandesk.entrypoints.api.responses import FastJSONResponse
 from beiandesk.services import auth
 from beiandesk.services.deps import Deps
 from beiandesk.services.ports import WriteWouldWait
@@ -235,4 +236,4 @@ async def lean_read(
     account = await current_account(request)  # what ``AccountDep`` resolves, called directly
     value = key(request)
     d = request.app.state.deps
-    return JSONResponse(view(await run_point_read(d, read, d, account, value)))
+    return FastJSONResponse(view(await run_point_read(d, read, d, account, value)))
