@@ -245,3 +245,104 @@ def test_a_kept_writer_that_cannot_go_back_to_full_is_not_pooled_again(app, deps
     finally:
         for c in idle:
             c.close()
+
+
+# --- waiting on the event loop (WalSync.wait_async, WriteAttempt.made_durable) ------------------
+
+
+def _attempted_write(deps, what: str):  # noqa: ANN001, ANN202
+    """A write as ``point_write`` makes it on the loop: committed, its fsync left to the caller."""
+    with write_attempt() as attempt:
+        _write(deps, what)
+    return attempt
+
+
+def test_waiters_on_the_loop_are_answered_only_after_an_fsync_and_share_it(app, deps, fsyncs) -> None:  # noqa: ANN001
+    import asyncio
+
+    wal = _wal_sync(app.engine)
+    answered: list[float] = []
+
+    async def save(i: int) -> None:
+        attempt = _attempted_write(deps, f"loop{i}")
+        assert attempt.needs_sync
+        await attempt.made_durable()
+        answered.append(time.monotonic())
+        assert wal.durable(attempt.pending)
+
+    async def main() -> None:
+        ticks = 0
+
+        async def ticker() -> None:  # the loop keeps serving while the fsyncs run
+            nonlocal ticks
+            while len(answered) < 8:
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        await asyncio.gather(ticker(), *(save(i) for i in range(8)))
+        assert ticks >= 10
+
+    asyncio.run(main())
+    assert len(answered) == 8
+    assert all(any(f <= a for f in fsyncs) for a in answered)  # none before an fsync
+    assert 1 <= len(fsyncs) < 8, fsyncs  # eight saves, fewer fsyncs: one answered several
+
+
+def test_a_failed_fsync_fails_its_waiters_and_the_next_ones_succeed(app, deps, monkeypatch) -> None:  # noqa: ANN001
+    import asyncio
+
+    real = durability.os.fsync
+    broken = {"on": True}
+
+    def fsync(fd: int) -> None:
+        if broken["on"]:
+            raise OSError(5, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(durability.os, "fsync", fsync)
+
+    async def main() -> None:
+        attempt = _attempted_write(deps, "io-error")
+        with pytest.raises(OSError, match="Input/output"):
+            await attempt.made_durable()  # never answered as saved
+        broken["on"] = False
+        again = _attempted_write(deps, "after")
+        await again.made_durable()
+        assert again.wal.durable(again.pending)
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_waiter_does_not_disturb_the_others(app, deps, fsyncs) -> None:  # noqa: ANN001
+    import asyncio
+
+    async def main() -> None:
+        first, second = _attempted_write(deps, "gone"), _attempted_write(deps, "stays")
+        gone = asyncio.ensure_future(first.made_durable())
+        stays = asyncio.ensure_future(second.made_durable())
+        await asyncio.sleep(0.01)
+        gone.cancel()  # the client went away mid-wait
+        await stays
+        assert second.wal.durable(second.pending)
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+
+    asyncio.run(main())
+
+
+def test_the_syncer_thread_ends_when_idle_and_starts_again(app, deps, monkeypatch) -> None:  # noqa: ANN001
+    import asyncio
+
+    wal = _wal_sync(app.engine)
+    monkeypatch.setattr(durability.WalSync, "IDLE_S", 0.05)
+
+    async def save(what: str) -> None:
+        await _attempted_write(deps, what).made_durable()
+
+    asyncio.run(save("one"))
+    thread = wal._syncer
+    assert thread is not None and thread.name == "beiandesk-wal-sync"
+    thread.join(2)
+    assert not thread.is_alive() and wal._syncer is None
+    asyncio.run(save("two"))  # a new one on demand
+    assert wal._syncer is not None and wal._syncer is not thread

@@ -237,7 +237,7 @@ class SqlUnitOfWork:
         """Commit ``seq`` is in the log, not yet on disk: give the write lock back first (the
         next writer commits while this one's fsync runs, and that fsync covers it too), then
         wait for the fsync — or, inside a write attempt, leave the wait to the entry point,
-        which answers only once it is over (``WriteAttempt.make_durable``)."""
+        which answers only once it is over (``WriteAttempt.made_durable``)."""
         self._restore_sync(self.conn)
         if self._lock is not None:
             lock, self._lock = self._lock, None
@@ -466,6 +466,12 @@ class WriteAttempt:
         if self.wal is not None and self.pending:
             self.wal.wait(self.pending)
 
+    async def made_durable(self) -> None:
+        """``make_durable`` on the event loop: wait, without blocking it, for the fsync that
+        covers every commit of the attempt (``WalSync.wait_async``)."""
+        if self.wal is not None and self.pending:
+            await self.wal.wait_async(self.pending)
+
 
 @contextlib.contextmanager
 def write_attempt() -> Iterator[WriteAttempt]:
@@ -474,7 +480,7 @@ def write_attempt() -> Iterator[WriteAttempt]:
     use case is never asked to run again after it wrote something. The entry point runs a
     single-write use case this way on the event loop (``entrypoints/api/security.point_write``)
     and, on ``WriteWouldWait``, again in the threadpool. The attempt's commits are synced to
-    disk only by ``make_durable()``, which the entry point awaits before it answers."""
+    disk only by ``made_durable()``, which the entry point awaits before it answers."""
     attempt = WriteAttempt()
     token = _ATTEMPT.set(attempt)
     try:

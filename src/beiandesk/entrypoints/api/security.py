@@ -138,10 +138,11 @@ def point_write(fn: F) -> F:
                         return fn(*args, **kwargs)
                     finally:
                         # Its commit is in the log; answer (or fail) only once it is on disk.
-                        # The fsync runs in a thread: the loop serves the next requests, and
-                        # their commits share the next fsync (adapters/db/durability.py).
+                        # The fsync runs in the database's syncer thread: the loop serves the
+                        # next requests, and their commits share the next fsync
+                        # (adapters/db/durability.py).
                         if attempt is not None and attempt.needs_sync:
-                            await run_in_threadpool(attempt.make_durable)
+                            await attempt.made_durable()
             except WriteWouldWait:
                 pass  # the lock is someone else's: wait for it in a thread, off the loop
         return await run_in_threadpool(fn, *args, **kwargs)
