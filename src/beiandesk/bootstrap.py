@@ -18,6 +18,7 @@ from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db.engine import build_engine
 from beiandesk.adapters.db.migrate import upgrade
 from beiandesk.adapters.db.uow import (
+    PgReaderPool,
     ReaderPool,
     SharedReads,
     SqlUnitOfWork,
@@ -118,11 +119,13 @@ def build(
         upgrade(engine)
     cipher = DataCipher(settings.data_key or "")
 
-    # SQLite's units of work reuse connections kept open (uow.ReaderPool, uow.WriterPool: a
-    # request's read and a save were each a pool check-out and check-in). PostgreSQL keeps the
-    # engine's pool, whose pre-ping notices a server restart.
-    readers = ReaderPool(engine) if engine.dialect.name == "sqlite" else None
-    writers = WriterPool(engine) if engine.dialect.name == "sqlite" else None
+    # Units of work reuse connections kept open (uow.ReaderPool, uow.WriterPool: a request's
+    # read and a save were each a pool check-out and check-in). On PostgreSQL only the reads
+    # (uow.PgReaderPool: the check-out's pre-ping was a round trip per request); its writes keep
+    # the engine's pool.
+    sqlite = engine.dialect.name == "sqlite"
+    readers = ReaderPool(engine) if sqlite else PgReaderPool(engine)
+    writers = WriterPool(engine) if sqlite else None
 
     def make_uow(readonly: bool = False) -> SqlUnitOfWork:
         # ``deps`` is bound below; webhook rows queued in a transaction wake the worker after it.
