@@ -148,6 +148,8 @@ def test_another_connections_lock_fails_the_attempt_fast_and_keeps_the_timeout(
     app, deps, settings
 ) -> None:  # noqa: ANN001
     path = settings.database_url.removeprefix("sqlite:///")
+    with deps.uow() as first:  # the kept writer
+        writer = first.conn
     other = sqlite3.connect(path, isolation_level=None, timeout=0)
     other.execute("BEGIN IMMEDIATE")  # another process's writer, as far as SQLite can tell
     try:
@@ -158,10 +160,14 @@ def test_another_connections_lock_fails_the_attempt_fast_and_keeps_the_timeout(
     finally:
         other.execute("ROLLBACK")
         other.close()
-    # every pooled connection still waits its full busy timeout for ordinary writers
+    # the writer that stepped aside is kept (it began nothing) and waits its full busy timeout
+    # for ordinary writers again, as does every connection of the engine's pool
+    with deps.uow() as again:
+        assert again.conn is writer
+        raw = again.conn.connection.driver_connection
+        assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == SQLITE_BUSY_TIMEOUT_MS
     idle = [app.engine.raw_connection() for _ in range(app.engine.pool.checkedin())]
     try:
-        assert idle
         for conn in idle:
             timeout = conn.driver_connection.execute("PRAGMA busy_timeout").fetchone()[0]
             assert timeout == SQLITE_BUSY_TIMEOUT_MS

@@ -174,10 +174,12 @@ class SqlUnitOfWork:
                 self.tx = self._begin_without_waiting()
             else:
                 self.tx = self.conn.begin()
-        except BaseException:
+        except BaseException as exc:
             conn = self.__dict__.pop("conn", None)
             if conn is not None:
-                if self._writers is not None:
+                if self._writers is not None and isinstance(exc, WriteWouldWait):
+                    self._writers.give(conn)  # it began nothing: kept for the next write
+                elif self._writers is not None:
                     self._writers.discard(conn)
                 else:
                     self._restore_sync(conn)
@@ -292,7 +294,7 @@ class SqlUnitOfWork:
                 self._lock.release()
 
 
-# -- read-only connections kept open (SQLite) ---------------------------------------------------
+# -- connections kept open for the units of work ---------------------------------------------
 
 
 class ReaderPool:
