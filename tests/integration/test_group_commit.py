@@ -8,6 +8,7 @@ another connection's lock on the file steps aside at once."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import threading
@@ -256,6 +257,25 @@ def test_a_kept_writer_that_cannot_go_back_to_full_is_not_pooled_again(app, deps
 # --- waiting on the event loop (WalSync.wait_async, WriteAttempt.made_durable) ------------------
 
 
+def _run(make_coro) -> None:  # noqa: ANN001
+    """``asyncio.run`` in a thread of its own: in the full suite the e2e Playwright fixture keeps
+    a loop running in the main thread, where ``asyncio.run`` refuses."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(make_coro())
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the test's thread
+            errors.append(exc)
+
+    th = threading.Thread(target=run)
+    th.start()
+    th.join(30)
+    assert not th.is_alive()
+    if errors:
+        raise errors[0]
+
+
 def _attempted_write(deps, what: str):  # noqa: ANN001, ANN202
     """A write as ``point_write`` makes it on the loop: committed, its fsync left to the caller."""
     with write_attempt() as attempt:
@@ -264,8 +284,6 @@ def _attempted_write(deps, what: str):  # noqa: ANN001, ANN202
 
 
 def test_waiters_on_the_loop_are_answered_only_after_an_fsync_and_share_it(app, deps, fsyncs) -> None:  # noqa: ANN001
-    import asyncio
-
     wal = _wal_sync(app.engine)
     answered: list[float] = []
 
@@ -288,15 +306,13 @@ def test_waiters_on_the_loop_are_answered_only_after_an_fsync_and_share_it(app, 
         await asyncio.gather(ticker(), *(save(i) for i in range(8)))
         assert ticks >= 10
 
-    asyncio.run(main())
+    _run(main)
     assert len(answered) == 8
     assert all(any(f <= a for f in fsyncs) for a in answered)  # none before an fsync
     assert 1 <= len(fsyncs) < 8, fsyncs  # eight saves, fewer fsyncs: one answered several
 
 
 def test_a_failed_fsync_fails_its_waiters_and_the_next_ones_succeed(app, deps, monkeypatch) -> None:  # noqa: ANN001
-    import asyncio
-
     real = durability.os.fsync
     broken = {"on": True}
 
@@ -316,12 +332,10 @@ def test_a_failed_fsync_fails_its_waiters_and_the_next_ones_succeed(app, deps, m
         await again.made_durable()
         assert again.wal.durable(again.pending)
 
-    asyncio.run(main())
+    _run(main)
 
 
 def test_a_cancelled_waiter_does_not_disturb_the_others(app, deps, fsyncs) -> None:  # noqa: ANN001
-    import asyncio
-
     async def main() -> None:
         first, second = _attempted_write(deps, "gone"), _attempted_write(deps, "stays")
         gone = asyncio.ensure_future(first.made_durable())
@@ -333,22 +347,20 @@ def test_a_cancelled_waiter_does_not_disturb_the_others(app, deps, fsyncs) -> No
         with pytest.raises(asyncio.CancelledError):
             await gone
 
-    asyncio.run(main())
+    _run(main)
 
 
 def test_the_syncer_thread_ends_when_idle_and_starts_again(app, deps, monkeypatch) -> None:  # noqa: ANN001
-    import asyncio
-
     wal = _wal_sync(app.engine)
     monkeypatch.setattr(durability.WalSync, "IDLE_S", 0.05)
 
     async def save(what: str) -> None:
         await _attempted_write(deps, what).made_durable()
 
-    asyncio.run(save("one"))
+    _run(lambda: save("one"))
     thread = wal._syncer
     assert thread is not None and thread.name == "beiandesk-wal-sync"
     thread.join(2)
     assert not thread.is_alive() and wal._syncer is None
-    asyncio.run(save("two"))  # a new one on demand
+    _run(lambda: save("two"))  # a new one on demand
     assert wal._syncer is not None and wal._syncer is not thread
