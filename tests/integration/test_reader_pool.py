@@ -20,6 +20,7 @@ from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
 from beiandesk.adapters.db.engine import build_engine
 from beiandesk.adapters.db.uow import ReaderPool, SharedReads, SqlUnitOfWork, WriterPool
+from tests.integration.test_shared_reads import _add_account as _add  # a committed write
 
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
 
@@ -45,20 +46,16 @@ def _raw_count(uow) -> int:  # noqa: ANN001 - on the driver's cursor, as DirectQ
         cur.close()
 
 
-def _add(deps, name: str) -> None:  # noqa: ANN001
-    with deps.uow() as uow:
-        uow.conn.execute(
-            insert(t.accounts).values(
-                username=name,
-                password_hash="h",
-                role="applicant",
-                display_name=name,
-                email="",
-                enterprise_verified=False,
-                created_at=NOW,
-            )
-        )
-        uow.commit()
+def _account(name: str):  # noqa: ANN202 - the INSERT of a plain applicant account
+    return insert(t.accounts).values(
+        username=name,
+        password_hash="h",
+        role="applicant",
+        display_name=name,
+        email="",
+        enterprise_verified=False,
+        created_at=NOW,
+    )
 
 
 def _add_elsewhere(url: str, name: str) -> None:
@@ -66,17 +63,7 @@ def _add_elsewhere(url: str, name: str) -> None:
     engine = build_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(
-                insert(t.accounts).values(
-                    username=name,
-                    password_hash="h",
-                    role="applicant",
-                    display_name=name,
-                    email="",
-                    enterprise_verified=False,
-                    created_at=NOW,
-                )
-            )
+            conn.execute(_account(name))
     finally:
         engine.dispose()
 
@@ -220,9 +207,7 @@ def test_a_kept_writer_commits_durably_and_goes_back_to_full(app) -> None:  # no
     cipher = DataCipher("k")
     for name in ("frank", "grace"):
         with SqlUnitOfWork(app.engine, cipher, writers=writers) as w:
-            w.conn.execute(insert(t.accounts).values(
-                username=name, password_hash="h", role="applicant", display_name=name,
-                email="", enterprise_verified=False, created_at=NOW))
+            w.conn.execute(_account(name))
             conn = w.conn
             w.commit()
             assert w._wal is not None and w._wal.durable(w._wal._committed)  # synced on return

@@ -440,14 +440,9 @@ class PgReaderPool(ReaderPool):
         return conn, _ReadTx(conn, begun=False)
 
     def give(self, conn: Any, tx: _ReadTx) -> None:
-        try:
-            tx.rollback()
-        except BaseException:
-            self.discard(conn)
-            raise
         if not conn.closed and not conn.invalidated:
             conn.info[_USED] = time.monotonic()
-        self._keep(conn)
+        super().give(conn, tx)
 
 
 #: ``Connection.info``: when a kept PostgreSQL reader last answered (``time.monotonic``).
