@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from beiandesk.adapters.db.async_reads import PgAsyncReads
 from beiandesk.adapters.db.sessions import SessionRepo
 from tests.conftest import login
 
@@ -20,6 +21,14 @@ def reads(monkeypatch):  # noqa: ANN001, ANN201
         return real(self, jti)
 
     monkeypatch.setattr(SessionRepo, "check", counted)
+    # PostgreSQL awaits the session read instead (adapters/db/async_reads.py): counted alike.
+    real_async = PgAsyncReads.session
+
+    async def counted_async(self, jti):  # noqa: ANN001, ANN202
+        calls.append(jti)
+        return await real_async(self, jti)
+
+    monkeypatch.setattr(PgAsyncReads, "session", counted_async)
     return calls
 
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Path
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
-from beiandesk.entrypoints.api import routes_records
+from beiandesk.entrypoints.api import routes_records, security
 from beiandesk.entrypoints.api.schemas import RowId
 from beiandesk.entrypoints.api.security import AccountDep, DepsDep, point_read
 from tests.conftest import login
@@ -57,6 +57,8 @@ def test_a_point_read_route_runs_where_inline_reads_says(client, monkeypatch) ->
     h = login(client, "demo-enterprise")
     site = client.get("/api/v1/websites", headers=h).json()[0]["id"]
     d = client.app.state.deps
+    # The units of work's read (PostgreSQL's awaited reads: the test after this one).
+    monkeypatch.setattr(d, "async_reads", None)
     threads: list[int] = []
     real = routes_records.records.get_website
 
@@ -78,6 +80,43 @@ def test_a_point_read_route_runs_where_inline_reads_says(client, monkeypatch) ->
         r = client.get(f"/api/v1/websites/{site}", headers=h)
         assert r.status_code == 200 and r.json()["id"] == site
         assert (threads[-1] == loop_thread[0]) is inline
+
+
+def test_on_postgresql_the_reads_are_awaited_not_run_on_the_loop(client, monkeypatch) -> None:  # noqa: ANN001
+    d = client.app.state.deps
+    if not d.settings.resolved_database_url().startswith("postgresql"):
+        assert d.async_reads is None  # SQLite: the units of work's reads, on the loop (above)
+        return
+    h = login(client, "demo-enterprise")
+    site = client.get("/api/v1/websites", headers=h).json()[0]["id"]
+    subject = client.get("/api/v1/subjects", headers=h).json()[0]["id"]
+
+    def refused(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("a sync read on PostgreSQL's request path")
+
+    monkeypatch.setattr(routes_records.records, "get_website", refused)
+    monkeypatch.setattr(routes_records.records, "get_subject", refused)
+    monkeypatch.setattr(security.auth, "account_for_token", refused)
+    awaited: list[str] = []
+    reads = d.async_reads
+    for name in ("session", "website_with_owner", "subject"):
+        real = getattr(reads, name)
+
+        async def recorded(*args, _real=real, _name=name):  # noqa: ANN002, ANN202
+            awaited.append(_name)
+            return await _real(*args)
+
+        monkeypatch.setattr(reads, name, recorded)
+    assert client.get(f"/api/v1/websites/{site}", headers=h).json()["id"] == site
+    assert client.get(f"/api/v1/subjects/{subject}", headers=h).json()["id"] == subject
+    assert awaited == ["session", "website_with_owner", "session", "subject"]
+    # A write's session check (the guard's, before the body is read) is awaited too, once: the
+    # route reuses its account. An unknown change: 404 after it.
+    r = client.patch(
+        "/api/v1/changes/999999", headers={**h, "If-Match": '"1"'}, json={"name": "x"}
+    )
+    assert r.status_code == 404, r.text
+    assert awaited[4:] == ["session"]
 
 
 def _plain_routes(monkeypatch) -> None:  # noqa: ANN001
@@ -192,8 +231,13 @@ def test_a_crash_in_a_lean_read_is_the_plain_forms_500(app, client, monkeypatch)
     def crash(*_a: object, **_k: object) -> None:
         raise RuntimeError("13800001111 should never be shown")  # a mobile: scrubbed from logs
 
+    async def crash_async(*_a: object, **_k: object) -> None:  # PostgreSQL's awaited reads
+        crash()
+
     monkeypatch.setattr(records, "get_website", crash)
     monkeypatch.setattr(records, "get_subject", crash)
+    monkeypatch.setattr(records, "get_website_async", crash_async)
+    monkeypatch.setattr(records, "get_subject_async", crash_async)
 
     def answers(c: TestClient) -> list:
         out = []
@@ -350,7 +394,13 @@ def test_a_request_reads_in_one_transaction(client, monkeypatch) -> None:  # noq
         return real(self)
 
     monkeypatch.setattr(SqlUnitOfWork, "__enter__", enter)
-    for _ in range(2):  # the session check and the route's read: one read transaction each time
-        opened.clear()
-        assert client.get(f"/api/v1/websites/{site}", headers=h).status_code == 200
-        assert opened == [True]
+    d = client.app.state.deps
+    # PostgreSQL awaits both reads outside any unit of work (adapters/db/async_reads.py);
+    # without them, its units of work share one connection like SQLite's.
+    for async_reads in dict.fromkeys([d.async_reads, None]):
+        monkeypatch.setattr(d, "async_reads", async_reads)
+        expected = [True] if async_reads is None else []
+        for _ in range(2):  # the session check and the route's read: one read each time
+            opened.clear()
+            assert client.get(f"/api/v1/websites/{site}", headers=h).status_code == 200
+            assert opened == expected

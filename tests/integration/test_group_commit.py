@@ -23,6 +23,7 @@ from beiandesk.adapters.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from beiandesk.adapters.db.uow import _wal_sync, write_attempt
 from beiandesk.services.ports import WriteWouldWait
 from tests.conftest import login
+from tests.own_loop import run_in_own_loop
 
 
 @pytest.fixture
@@ -257,25 +258,6 @@ def test_a_kept_writer_that_cannot_go_back_to_full_is_not_pooled_again(app, deps
 # --- waiting on the event loop (WalSync.wait_async, WriteAttempt.made_durable) ------------------
 
 
-def _run(make_coro) -> None:  # noqa: ANN001
-    """``asyncio.run`` in a thread of its own: in the full suite the e2e Playwright fixture keeps
-    a loop running in the main thread, where ``asyncio.run`` refuses."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(make_coro())
-        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the test's thread
-            errors.append(exc)
-
-    th = threading.Thread(target=run)
-    th.start()
-    th.join(30)
-    assert not th.is_alive()
-    if errors:
-        raise errors[0]
-
-
 def _attempted_write(deps, what: str):  # noqa: ANN001, ANN202
     """A write as ``point_write`` makes it on the loop: committed, its fsync left to the caller."""
     with write_attempt() as attempt:
@@ -306,7 +288,7 @@ def test_waiters_on_the_loop_are_answered_only_after_an_fsync_and_share_it(app, 
         await asyncio.gather(ticker(), *(save(i) for i in range(8)))
         assert ticks >= 10
 
-    _run(main)
+    run_in_own_loop(main)
     assert len(answered) == 8
     assert all(any(f <= a for f in fsyncs) for a in answered)  # none before an fsync
     assert 1 <= len(fsyncs) < 8, fsyncs  # eight saves, fewer fsyncs: one answered several
@@ -332,7 +314,7 @@ def test_a_failed_fsync_fails_its_waiters_and_the_next_ones_succeed(app, deps, m
         await again.made_durable()
         assert again.wal.durable(again.pending)
 
-    _run(main)
+    run_in_own_loop(main)
 
 
 def test_a_cancelled_waiter_does_not_disturb_the_others(app, deps, fsyncs) -> None:  # noqa: ANN001
@@ -347,7 +329,7 @@ def test_a_cancelled_waiter_does_not_disturb_the_others(app, deps, fsyncs) -> No
         with pytest.raises(asyncio.CancelledError):
             await gone
 
-    _run(main)
+    run_in_own_loop(main)
 
 
 def test_the_syncer_thread_ends_when_idle_and_starts_again(app, deps, monkeypatch) -> None:  # noqa: ANN001
@@ -357,10 +339,10 @@ def test_the_syncer_thread_ends_when_idle_and_starts_again(app, deps, monkeypatc
     async def save(what: str) -> None:
         await _attempted_write(deps, what).made_durable()
 
-    _run(lambda: save("one"))
+    run_in_own_loop(lambda: save("one"))
     thread = wal._syncer
     assert thread is not None and thread.name == "beiandesk-wal-sync"
     thread.join(2)
     assert not thread.is_alive() and wal._syncer is None
-    _run(lambda: save("two"))  # a new one on demand
+    run_in_own_loop(lambda: save("two"))  # a new one on demand
     assert wal._syncer is not None and wal._syncer is not thread

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from beiandesk.domain import accounts as rules
 from beiandesk.domain.errors import DomainError, Forbidden
@@ -81,6 +81,17 @@ def account_for_token(d: Deps, token: str) -> Account:
     now = d.clock.now()
     with d.uow(readonly=True) as uow:
         found = uow.sessions.check(jti)
+    return _judge_session(found, account_id, now)
+
+
+async def account_for_token_async(d: Deps, token: str) -> Account:
+    """``account_for_token`` with the session read awaited (``Deps.async_reads``)."""
+    account_id, jti = _claims(d, token)
+    now = d.clock.now()
+    return _judge_session(await d.async_reads.session(jti), account_id, now)
+
+
+def _judge_session(found: tuple | None, account_id: int, now: datetime) -> Account:
     if found is None:
         raise Unauthorized()
     row, account = found

@@ -48,6 +48,10 @@ class Deps:
     #: the thread hop and the GIL hand-overs around it were most of a GET (bootstrap sets it;
     #: see ``entrypoints/api/security.point_read``). False keeps every sync route threaded.
     inline_reads: bool = False
+    #: The per-request point reads awaited on the event loop (``ports.AsyncPointReads``;
+    #: bootstrap: PostgreSQL, where each was a round trip that held the loop). None: the units
+    #: of work's own reads, where ``inline_reads`` says.
+    async_reads: Any = None
     #: A use case that reads, judges and then writes once may run on the event loop when the
     #: write lock is free at once (SQLite: one writer, a short durable commit; see
     #: ``entrypoints/api/security.point_write``). Bootstrap: True on SQLite only.

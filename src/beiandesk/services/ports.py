@@ -149,3 +149,18 @@ class ResourceInventory(Protocol):
 
     def by_public_ip(self, public_ip: str) -> InstanceFacts | None:
         """The instance holding this public IP, or None."""
+
+
+class AsyncPointReads(Protocol):
+    """The point reads every request makes, awaited instead of run on the event loop with a
+    sync driver (PostgreSQL: ``adapters/db/async_reads.py``). The same rows the units of work's
+    repositories give (``sessions.check``, ``websites.get_with_owner``, ``subjects.get``)."""
+
+    async def session(self, jti: str) -> tuple[Any, Any] | None:
+        """``(row with account_id, expires_at, revoked_at; the Account)``, or None."""
+
+    async def website_with_owner(self, website_id: int) -> tuple[Any, int] | None:
+        """``(Website, the account id owning its subject)``, or None."""
+
+    async def subject(self, subject_id: int) -> Any:
+        """The Subject, or None."""

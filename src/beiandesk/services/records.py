@@ -20,7 +20,15 @@ def list_subjects(d: Deps, actor: Account) -> list[Subject]:
 
 def get_subject(d: Deps, actor: Account, subject_id: int) -> Subject:
     with d.uow(readonly=True) as uow:
-        s = uow.subjects.get(subject_id)
+        return _visible_subject(actor, uow.subjects.get(subject_id))
+
+
+async def get_subject_async(d: Deps, actor: Account, subject_id: int) -> Subject:
+    """``get_subject`` with the read awaited (``Deps.async_reads``)."""
+    return _visible_subject(actor, await d.async_reads.subject(subject_id))
+
+
+def _visible_subject(actor: Account, s: Subject | None) -> Subject:
     if s is None or (not actor.is_staff and s.account_id != actor.id):
         raise NotFound("主体")
     return s
@@ -34,6 +42,15 @@ def list_websites(d: Deps, actor: Account, limit: int = 500, offset: int = 0) ->
 def get_website(d: Deps, actor: Account, website_id: int) -> Website:
     with d.uow(readonly=True) as uow:
         found = uow.websites.get_with_owner(website_id)
+    return _visible_website(actor, found)
+
+
+async def get_website_async(d: Deps, actor: Account, website_id: int) -> Website:
+    """``get_website`` with the read awaited (``Deps.async_reads``)."""
+    return _visible_website(actor, await d.async_reads.website_with_owner(website_id))
+
+
+def _visible_website(actor: Account, found: tuple[Website, int] | None) -> Website:
     if found is None or (not actor.is_staff and found[1] != actor.id):
         raise NotFound("网站")
     return found[0]

@@ -59,14 +59,18 @@ class DirectQuery:
         self.stmt = stmt
         self._prepared: dict[str, _Prepared] = {}
 
-    def _run(
-        self, conn: Connection, params: Mapping[str, Any], many: bool
-    ) -> tuple[_Prepared, Any]:
-        dialect = conn.dialect
+    def _prepare(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[_Prepared, Any]:
         prepared = self._prepared.get(dialect.name)
         if prepared is None:
             prepared = self._prepared[dialect.name] = _Prepared(self.stmt, dialect)
         args: Any = params if prepared.names is None else tuple(params[n] for n in prepared.names)
+        return prepared, args
+
+    def _run(
+        self, conn: Connection, params: Mapping[str, Any], many: bool
+    ) -> tuple[_Prepared, Any]:
+        dialect = conn.dialect
+        prepared, args = self._prepare(dialect, params)
         cursor = conn.connection.cursor()
         try:
             cursor.execute(prepared.sql, args)
@@ -89,6 +93,21 @@ class DirectQuery:
     def first(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """The first row as a named tuple (attribute access like a ``Row``), or None."""
         prepared, raw = self._run(conn, params, many=False)
+        return None if raw is None else self._row(prepared, raw)
+
+    async def first_async(self, aconn: Any, dialect: Dialect, params: Mapping[str, Any]) -> Any:
+        """``first`` on an async driver connection (psycopg's ``AsyncConnection``, in
+        autocommit): the same statement as the dialect compiles it, the same processors, so
+        the same row as ``first`` gives (tested side by side)."""
+        prepared, args = self._prepare(dialect, params)
+        cursor = aconn.cursor()
+        try:
+            await cursor.execute(prepared.sql, args)
+            raw = await cursor.fetchone()
+            if prepared.processors is None:
+                prepared.bind(self.stmt, dialect, cursor.description)
+        finally:
+            await cursor.close()
         return None if raw is None else self._row(prepared, raw)
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:

@@ -119,11 +119,14 @@ class RequestGuard:
             try:
                 # A point read, like the routes' (``Deps.inline_reads``): a thread hop per
                 # write cost more than the read itself.
-                account = (
-                    auth.account_for_token(self.deps, token.strip())
-                    if self.deps.inline_reads
-                    else await run_in_threadpool(auth.account_for_token, self.deps, token.strip())
-                )
+                if self.deps.async_reads is not None:  # PostgreSQL: awaited
+                    account = await auth.account_for_token_async(self.deps, token.strip())
+                elif self.deps.inline_reads:
+                    account = auth.account_for_token(self.deps, token.strip())
+                else:
+                    account = await run_in_threadpool(
+                        auth.account_for_token, self.deps, token.strip()
+                    )
                 # The route's ``current_account`` reuses it: one session read per write, not two.
                 scope.setdefault("state", {})[ACCOUNT_STATE] = (token.strip(), account)
                 return None

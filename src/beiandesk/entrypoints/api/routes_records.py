@@ -74,7 +74,9 @@ _WEBSITE_ID = PathParam("website_id", RowId)
 )
 @lean
 async def get_subject(request: Request) -> JSONResponse:
-    return await lean_read(request, _SUBJECT_ID, records.get_subject, views.subject)
+    return await lean_read(
+        request, _SUBJECT_ID, records.get_subject, views.subject, records.get_subject_async
+    )
 
 
 @router.get("/websites", tags=["records"])
@@ -95,7 +97,9 @@ def list_websites(
 )
 @lean
 async def get_website(request: Request) -> JSONResponse:
-    return await lean_read(request, _WEBSITE_ID, records.get_website, views.website)
+    return await lean_read(
+        request, _WEBSITE_ID, records.get_website, views.website, records.get_website_async
+    )
 
 
 @router.get("/websites/{website_id}/history", tags=["records"])

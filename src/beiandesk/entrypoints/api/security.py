@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -50,11 +50,11 @@ class BearerAccount(OAuth2PasswordBearer):
 
     async def __call__(self, request: Request) -> Account:  # type: ignore[override]
         token = await OAuth2PasswordBearer.__call__(self, request)
-        account = resolve_account(request, token)
+        account = await resolve_account(request, token)
         return account if self.require is None else self.require(account)
 
 
-def resolve_account(request: Request, token: str | None) -> Account:
+async def resolve_account(request: Request, token: str | None) -> Account:
     # ``Deps`` from the app, not as a sub-dependency (one solve fewer).
     d: Deps = request.app.state.deps
     if not token:
@@ -62,11 +62,12 @@ def resolve_account(request: Request, token: str | None) -> Account:
     # A write was authenticated by the RequestGuard a moment ago, before its body was read:
     # reuse that account (same token, same request) rather than read the session row twice.
     resolved = (request.scope.get("state") or {}).get(ACCOUNT_STATE)
-    account = (
-        resolved[1]
-        if resolved is not None and resolved[0] == token
-        else auth.account_for_token(d, token)
-    )
+    if resolved is not None and resolved[0] == token:
+        account = resolved[1]
+    elif d.async_reads is not None:  # PostgreSQL: awaited, the loop serves others meanwhile
+        account = await auth.account_for_token_async(d, token)
+    else:
+        account = auth.account_for_token(d, token)
     request.state.actor = account.username
     if request.scope["path"] not in PASSWORD_CHANGE_PATHS:
         auth.require_password_changed(account)
@@ -230,11 +231,17 @@ async def lean_read(
     key: PathParam,
     read: Callable[[Deps, Account, Any], Any],
     view: Callable[[Any], Any],
+    read_async: Callable[[Deps, Account, Any], Awaitable[Any]] | None = None,
 ) -> JSONResponse:
     """A lean point read: the account (401 before 422, as FastAPI orders them), the key from
-    the path, ``read(d, account, key)`` where ``inline_reads`` says, and its view as JSON (the
-    view is plain JSON already: answered directly, not validated again)."""
+    the path, ``read(d, account, key)`` where ``inline_reads`` says — or ``read_async``
+    awaited where ``Deps.async_reads`` is set — and its view as JSON (the view is plain JSON
+    already: answered directly, not validated again)."""
     account = await current_account(request)  # what ``AccountDep`` resolves, called directly
     value = key(request)
     d = request.app.state.deps
-    return FastJSONResponse(view(await run_point_read(d, read, d, account, value)))
+    if read_async is not None and d.async_reads is not None:
+        found = await read_async(d, account, value)
+    else:
+        found = await run_point_read(d, read, d, account, value)
+    return FastJSONResponse(view(found))

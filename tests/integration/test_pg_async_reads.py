@@ -1,0 +1,183 @@
+"""``PgAsyncReads`` (adapters/db/async_reads.py): the per-request point reads awaited on the
+event loop on PostgreSQL. The same objects as the units of work's repositories give; kept
+connections per loop, at most ``size`` in use; a kept connection that fails is replaced and the
+read repeated once; any other failure or a cancelled read drops its connection; connections of
+an ended loop and of a disposed engine are closed. PostgreSQL only."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, func, literal_column, select, text
+
+from beiandesk.adapters.db.async_reads import PgAsyncReads
+from beiandesk.adapters.db.direct import DirectQuery
+from tests.own_loop import run_in_own_loop
+
+pytestmark = pytest.mark.pg
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str:
+    from tests.conftest import _truncate_pg
+
+    url = request.getfixturevalue("pg_database")
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def reads(app) -> PgAsyncReads:  # noqa: ANN001
+    assert isinstance(app.deps.async_reads, PgAsyncReads)  # bootstrap wires it on PostgreSQL
+    return app.deps.async_reads
+
+
+_PID = DirectQuery(select(func.pg_backend_pid().label("pid")))
+
+
+async def _pid(reads: PgAsyncReads) -> int:
+    return (await reads._first(_PID, {})).pid
+
+
+def _kill(url: str, pid: int) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    finally:
+        admin.dispose()
+
+
+def test_the_same_objects_as_the_repositories(seeded, reads, app) -> None:  # noqa: ANN001
+    from beiandesk.services import auth
+
+    token = auth.login(seeded, "demo-enterprise", "beiandesk-demo")[1]
+    jti = auth.session_id(seeded, token)
+    with seeded.uow(readonly=True) as uow:
+        site_ids = [w.id for w in uow.websites.list()]
+        subject_ids = [s.id for s in uow.subjects.list()]
+        want = (
+            uow.sessions.check(jti),
+            [uow.websites.get_with_owner(i) for i in site_ids],
+            [uow.subjects.get(i) for i in subject_ids],
+            uow.sessions.check("no-such-jti"),
+            uow.websites.get_with_owner(999_999),
+            uow.subjects.get(999_999),
+        )
+
+    async def main() -> tuple:
+        return (
+            await reads.session(jti),
+            [await reads.website_with_owner(i) for i in site_ids],
+            [await reads.subject(i) for i in subject_ids],
+            await reads.session("no-such-jti"),
+            await reads.website_with_owner(999_999),
+            await reads.subject(999_999),
+        )
+
+    got = run_in_own_loop(main)
+    assert site_ids and subject_ids and want[0] is not None
+    # The session row (named tuple) and its Account; the websites with their owners; subjects.
+    assert got[0][0]._asdict() == want[0][0]._asdict() and got[0][1] == want[0][1]
+    assert got[1:] == want[1:]
+    assert want[3:] == (None, None, None)
+
+
+def test_a_kept_connection_is_reused_and_in_autocommit(reads) -> None:  # noqa: ANN001
+    async def main() -> tuple[int, int, list]:
+        first = await _pid(reads)
+        second = await _pid(reads)
+        kept = reads._connections().free
+        return first, second, [c.autocommit for c in kept]
+
+    first, second, autocommit = run_in_own_loop(main)
+    assert first == second and autocommit == [True]
+
+
+def test_at_most_size_connections_per_loop(reads, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(reads, "size", 3)
+    sleep = DirectQuery(select(func.pg_backend_pid().label("pid"), func.pg_sleep(literal_column("0.05")).label("slept")))
+    in_use = {"now": 0, "most": 0}
+    real = DirectQuery.first_async
+
+    async def counted(self, *args):  # noqa: ANN001, ANN002, ANN202
+        in_use["now"] += 1
+        in_use["most"] = max(in_use["most"], in_use["now"])
+        try:
+            return await real(self, *args)
+        finally:
+            in_use["now"] -= 1
+
+    monkeypatch.setattr(DirectQuery, "first_async", counted)
+
+    async def main() -> tuple[set[int], int]:
+        rows = await asyncio.gather(*(reads._first(sleep, {}) for _ in range(12)))
+        return {r.pid for r in rows}, len(reads._connections().free)
+
+    pids, kept = run_in_own_loop(main)
+    assert in_use["most"] == 3 and len(pids) == 3 and kept == 3
+
+
+def test_a_kept_connection_killed_on_the_server_is_replaced_not_an_error(reads, database_url) -> None:  # noqa: ANN001
+    async def main() -> tuple[int, int]:
+        before = await _pid(reads)
+        await asyncio.to_thread(_kill, database_url, before)
+        await asyncio.sleep(0.1)
+        return before, await _pid(reads)  # no error: read again on a fresh connection
+
+    before, after = run_in_own_loop(main)
+    assert after != before
+
+
+def test_a_fresh_connection_that_fails_is_an_error(reads, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(reads, "conninfo", reads.conninfo.replace("5432", "1"))  # nothing there
+
+    async def main() -> None:
+        await _pid(reads)
+
+    with pytest.raises(psycopg.OperationalError):
+        run_in_own_loop(main)
+
+
+def test_another_failure_or_a_cancelled_read_drops_its_connection(reads) -> None:  # noqa: ANN001
+    bad = DirectQuery(select(func.sqrt(literal_column("-1")).label("x")))  # PostgreSQL refuses: not a lost link
+    slow = DirectQuery(select(func.pg_sleep(literal_column("5")).label("x")))
+
+    async def main() -> tuple[int, int, int]:
+        await _pid(reads)
+        kept = reads._connections().free
+        conn = kept[0]
+        with pytest.raises(psycopg.errors.InvalidArgumentForPowerFunction):
+            await reads._first(bad, {})
+        after_error = len(kept)
+        assert conn.closed
+        task = asyncio.create_task(reads._first(slow, {}))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        after_cancel = len(kept)
+        await _pid(reads)  # and the next read takes a new one
+        return after_error, after_cancel, len(kept)
+
+    assert run_in_own_loop(main) == (0, 0, 1)
+
+
+def test_connections_of_an_ended_loop_and_of_a_disposed_engine_are_closed(reads, app) -> None:  # noqa: ANN001
+    async def first() -> list:
+        await _pid(reads)
+        return list(reads._connections().free)
+
+    ended = run_in_own_loop(first)  # that loop is over: its connection waits for no one
+    assert ended and not ended[0].closed
+
+    async def second() -> list:
+        await _pid(reads)
+        return list(reads._connections().free)
+
+    kept = run_in_own_loop(second)
+    assert ended[0].closed and not kept[0].closed  # closed on the next loop's first read
+    app.engine.dispose()
+    assert kept[0].closed and reads._loops == {}
