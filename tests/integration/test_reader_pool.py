@@ -136,6 +136,21 @@ def test_readers_run_side_by_side_in_threads(deps) -> None:  # noqa: ANN001
     assert len(conns) == 4 and len(set(seen)) == 1 and seen[0] >= 1
 
 
+def test_a_kept_connection_taken_by_another_thread_meanwhile_is_no_error(deps) -> None:  # noqa: ANN001
+    """Threads of the threadpool share the free list: between seeing it non-empty and taking
+    from it, another thread may have taken the last one. The read then opens one."""
+    with deps.uow(readonly=True) as u:
+        readers = u._readers
+
+    class EmptiedMeanwhile(list):
+        def __bool__(self) -> bool:  # looked non-empty a moment ago …
+            return True
+
+    readers._free = EmptiedMeanwhile()  # … but nothing is left to take
+    with deps.uow(readonly=True) as u:
+        assert _count(u) == 0
+
+
 def test_a_failed_read_leaves_a_clean_connection_for_the_next(deps) -> None:  # noqa: ANN001
     with pytest.raises(OperationalError):
         with deps.uow(readonly=True) as a:

@@ -332,8 +332,11 @@ class ReaderPool:
         weakref.finalize(self, _release, self._free)
 
     def _connection(self) -> Any:
-        while self._free:
-            conn = self._free.pop()
+        while True:
+            try:  # one atomic pop: threads of the threadpool take connections too
+                conn = self._free.pop()
+            except IndexError:
+                break
             if not conn.closed and not conn.invalidated:
                 return conn
             _release([conn])  # invalidated while idle (a disconnect): not handed out
@@ -377,8 +380,11 @@ class ReaderPool:
 def _release(conns: list[Any]) -> None:
     """Give kept connections back to the engine's pool as the pool hands them out: a writer's
     ``synchronous`` back to FULL first (``WriterPool``), or dropped if even that fails."""
-    while conns:
-        conn = conns.pop()
+    while True:
+        try:  # one atomic pop, as in ``_connection``
+            conn = conns.pop()
+        except IndexError:
+            return
         if conn.closed:
             continue
         try:
