@@ -21,14 +21,16 @@ def reads(monkeypatch):  # noqa: ANN001, ANN201
         return real(self, jti)
 
     monkeypatch.setattr(SessionRepo, "check", counted)
-    # PostgreSQL awaits the session read instead (adapters/db/async_reads.py): counted alike.
-    real_async = PgAsyncReads.session
+    # PostgreSQL awaits the session read instead, alone or with the record read in the same
+    # statement (adapters/db/async_reads.py): counted alike.
+    for name in ("session", "session_and_website", "session_and_subject"):
+        real_async = getattr(PgAsyncReads, name)
 
-    async def counted_async(self, jti):  # noqa: ANN001, ANN202
-        calls.append(jti)
-        return await real_async(self, jti)
+        async def counted_async(self, jti, *rest, _real=real_async):  # noqa: ANN001, ANN002, ANN202
+            calls.append(jti)
+            return await _real(self, jti, *rest)
 
-    monkeypatch.setattr(PgAsyncReads, "session", counted_async)
+        monkeypatch.setattr(PgAsyncReads, name, counted_async)
     return calls
 
 

@@ -99,7 +99,7 @@ def test_on_postgresql_the_reads_are_awaited_not_run_on_the_loop(client, monkeyp
     monkeypatch.setattr(security.auth, "account_for_token", refused)
     awaited: list[str] = []
     reads = d.async_reads
-    for name in ("session", "website_with_owner", "subject"):
+    for name in ("session", "session_and_website", "session_and_subject"):
         real = getattr(reads, name)
 
         async def recorded(*args, _real=real, _name=name):  # noqa: ANN002, ANN202
@@ -109,14 +109,18 @@ def test_on_postgresql_the_reads_are_awaited_not_run_on_the_loop(client, monkeyp
         monkeypatch.setattr(reads, name, recorded)
     assert client.get(f"/api/v1/websites/{site}", headers=h).json()["id"] == site
     assert client.get(f"/api/v1/subjects/{subject}", headers=h).json()["id"] == subject
-    assert awaited == ["session", "website_with_owner", "session", "subject"]
+    # One round trip each: the session read with the record.
+    assert awaited == ["session_and_website", "session_and_subject"]
+    # A bad id: the session alone first (401 before 422), then the 422.
+    assert client.get("/api/v1/websites/abc", headers=h).status_code == 422
+    assert awaited[2:] == ["session"]
     # A write's session check (the guard's, before the body is read) is awaited too, once: the
     # route reuses its account. An unknown change: 404 after it.
     r = client.patch(
         "/api/v1/changes/999999", headers={**h, "If-Match": '"1"'}, json={"name": "x"}
     )
     assert r.status_code == 404, r.text
-    assert awaited[4:] == ["session"]
+    assert awaited[3:] == ["session"]
 
 
 def _plain_routes(monkeypatch) -> None:  # noqa: ANN001
@@ -236,8 +240,8 @@ def test_a_crash_in_a_lean_read_is_the_plain_forms_500(app, client, monkeypatch)
 
     monkeypatch.setattr(records, "get_website", crash)
     monkeypatch.setattr(records, "get_subject", crash)
-    monkeypatch.setattr(records, "get_website_async", crash_async)
-    monkeypatch.setattr(records, "get_subject_async", crash_async)
+    monkeypatch.setattr(records, "get_website_for_token_async", crash_async)
+    monkeypatch.setattr(records, "get_subject_for_token_async", crash_async)
 
     def answers(c: TestClient) -> list:
         out = []

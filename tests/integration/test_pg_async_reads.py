@@ -68,21 +68,34 @@ def test_the_same_objects_as_the_repositories(seeded, reads, app) -> None:  # no
         )
 
     async def main() -> tuple:
+        # Each record read with the session in one statement, and the session alone.
+        websites = [await reads.session_and_website(jti, i) for i in site_ids + [999_999]]
+        subjects = [await reads.session_and_subject(jti, i) for i in subject_ids + [999_999]]
         return (
             await reads.session(jti),
-            [await reads.website_with_owner(i) for i in site_ids],
-            [await reads.subject(i) for i in subject_ids],
+            [w for _, w in websites[:-1]],
+            [s for _, s in subjects[:-1]],
             await reads.session("no-such-jti"),
-            await reads.website_with_owner(999_999),
-            await reads.subject(999_999),
+            websites[-1][1],
+            subjects[-1][1],
+            {_key(found) for found, _ in websites + subjects},
+            await reads.session_and_website("no-such-jti", site_ids[0]),
+            await reads.session_and_subject("no-such-jti", 999_999),
         )
 
     got = run_in_own_loop(main)
     assert site_ids and subject_ids and want[0] is not None
     # The session row (named tuple) and its Account; the websites with their owners; subjects.
     assert got[0][0]._asdict() == want[0][0]._asdict() and got[0][1] == want[0][1]
-    assert got[1:] == want[1:]
+    assert got[1:6] == want[1:]
     assert want[3:] == (None, None, None)
+    assert got[6] == {_key(want[0])}  # every combined read judged the same session
+    # No session: None beside the record found (or not) as before.
+    assert got[7] == (None, want[1][0]) and got[8] == (None, None)
+
+
+def _key(found) -> tuple:  # noqa: ANN001
+    return (tuple(found[0]._asdict().items()), found[1])
 
 
 def test_a_kept_connection_is_reused_and_in_autocommit(reads) -> None:  # noqa: ANN001

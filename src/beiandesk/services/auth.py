@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from beiandesk.domain import accounts as rules
 from beiandesk.domain.errors import DomainError, Forbidden
@@ -89,6 +91,17 @@ async def account_for_token_async(d: Deps, token: str) -> Account:
     account_id, jti = _claims(d, token)
     now = d.clock.now()
     return _judge_session(await d.async_reads.session(jti), account_id, now)
+
+
+async def account_for_token_with(
+    d: Deps, token: str, read: Callable[[str], Awaitable[tuple[Any, Any]]]
+) -> tuple[Account, Any]:
+    """``account_for_token_async`` where the session is read together with a record in one
+    round trip: ``read(jti)`` answers ``(the session check's result, the record's)``."""
+    account_id, jti = _claims(d, token)
+    now = d.clock.now()
+    found, other = await read(jti)
+    return _judge_session(found, account_id, now), other
 
 
 def _judge_session(found: tuple | None, account_id: int, now: datetime) -> Account:

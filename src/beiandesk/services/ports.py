@@ -159,8 +159,9 @@ class AsyncPointReads(Protocol):
     async def session(self, jti: str) -> tuple[Any, Any] | None:
         """``(row with account_id, expires_at, revoked_at; the Account)``, or None."""
 
-    async def website_with_owner(self, website_id: int) -> tuple[Any, int] | None:
-        """``(Website, the account id owning its subject)``, or None."""
+    async def session_and_website(self, jti: str, website_id: int) -> tuple[Any, Any]:
+        """``(session(jti), (Website, the account id owning its subject) or None)`` in one
+        round trip."""
 
-    async def subject(self, subject_id: int) -> Any:
-        """The Subject, or None."""
+    async def session_and_subject(self, jti: str, subject_id: int) -> tuple[Any, Any]:
+        """``(session(jti), the Subject or None)`` in one round trip."""

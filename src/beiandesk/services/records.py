@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from beiandesk.domain.errors import NotFound
 from beiandesk.domain.model import Account, Subject, Website, WebsiteStatus
+from beiandesk.services import auth
 from beiandesk.services.deps import Deps
 
 
@@ -23,9 +24,17 @@ def get_subject(d: Deps, actor: Account, subject_id: int) -> Subject:
         return _visible_subject(actor, uow.subjects.get(subject_id))
 
 
-async def get_subject_async(d: Deps, actor: Account, subject_id: int) -> Subject:
-    """``get_subject`` with the read awaited (``Deps.async_reads``)."""
-    return _visible_subject(actor, await d.async_reads.subject(subject_id))
+async def get_subject_for_token_async(
+    d: Deps, token: str, subject_id: int, admit: Callable[[Account], object]
+) -> Subject:
+    """The token's account and ``get_subject`` from one awaited read (``Deps.async_reads``):
+    the session judged first, then ``admit(account)`` (the entry point's own checks), then
+    whether the account may see the subject — the order of the separate reads."""
+    account, s = await auth.account_for_token_with(
+        d, token, lambda jti: d.async_reads.session_and_subject(jti, subject_id)
+    )
+    admit(account)
+    return _visible_subject(account, s)
 
 
 def _visible_subject(actor: Account, s: Subject | None) -> Subject:
@@ -45,9 +54,16 @@ def get_website(d: Deps, actor: Account, website_id: int) -> Website:
     return _visible_website(actor, found)
 
 
-async def get_website_async(d: Deps, actor: Account, website_id: int) -> Website:
-    """``get_website`` with the read awaited (``Deps.async_reads``)."""
-    return _visible_website(actor, await d.async_reads.website_with_owner(website_id))
+async def get_website_for_token_async(
+    d: Deps, token: str, website_id: int, admit: Callable[[Account], object]
+) -> Website:
+    """``get_website`` and the token's account from one awaited read (as
+    ``get_subject_for_token_async``)."""
+    account, found = await auth.account_for_token_with(
+        d, token, lambda jti: d.async_reads.session_and_website(jti, website_id)
+    )
+    admit(account)
+    return _visible_website(account, found)
 
 
 def _visible_website(actor: Account, found: tuple[Website, int] | None) -> Website:

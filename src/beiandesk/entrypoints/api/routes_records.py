@@ -75,7 +75,7 @@ _WEBSITE_ID = PathParam("website_id", RowId)
 @lean
 async def get_subject(request: Request) -> JSONResponse:
     return await lean_read(
-        request, _SUBJECT_ID, records.get_subject, views.subject, records.get_subject_async
+        request, _SUBJECT_ID, records.get_subject, views.subject, records.get_subject_for_token_async
     )
 
 
@@ -98,7 +98,7 @@ def list_websites(
 @lean
 async def get_website(request: Request) -> JSONResponse:
     return await lean_read(
-        request, _WEBSITE_ID, records.get_website, views.website, records.get_website_async
+        request, _WEBSITE_ID, records.get_website, views.website, records.get_website_for_token_async
     )
 
 

@@ -68,6 +68,12 @@ async def resolve_account(request: Request, token: str | None) -> Account:
         account = await auth.account_for_token_async(d, token)
     else:
         account = auth.account_for_token(d, token)
+    return admit(request, account)
+
+
+def admit(request: Request, account: Account) -> Account:
+    """What every request's account goes through once resolved: named as the actor (the
+    access log, the audit), and refused while its one-time password is unchanged."""
     request.state.actor = account.username
     if request.scope["path"] not in PASSWORD_CHANGE_PATHS:
         auth.require_password_changed(account)
@@ -231,17 +237,29 @@ async def lean_read(
     key: PathParam,
     read: Callable[[Deps, Account, Any], Any],
     view: Callable[[Any], Any],
-    read_async: Callable[[Deps, Account, Any], Awaitable[Any]] | None = None,
+    read_for_token: Callable[..., Awaitable[Any]] | None = None,
 ) -> JSONResponse:
     """A lean point read: the account (401 before 422, as FastAPI orders them), the key from
-    the path, ``read(d, account, key)`` where ``inline_reads`` says — or ``read_async``
-    awaited where ``Deps.async_reads`` is set — and its view as JSON (the view is plain JSON
-    already: answered directly, not validated again)."""
+    the path, ``read(d, account, key)`` where ``inline_reads`` says, and its view as JSON (the
+    view is plain JSON already: answered directly, not validated again).
+
+    Where ``Deps.async_reads`` is set (PostgreSQL), a request with a token and a valid key
+    reads both the session and the record in one awaited round trip instead:
+    ``read_for_token(d, token, key, admit)`` judges the session, then ``admit``s the account,
+    then the record — the same checks in the same order, so the same answers (tested against
+    the plain form). Without a token or with a bad key, the separate reads decide as before.
+    """
+    d = request.app.state.deps
+    if read_for_token is not None and d.async_reads is not None:
+        token = await bearer(request)
+        try:
+            value = key(request) if token else None
+        except RequestValidationError:
+            value = None  # the session decides first (401 before 422): the separate reads
+        if value is not None:
+            found = await read_for_token(d, token, value, lambda a: admit(request, a))
+            return FastJSONResponse(view(found))
     account = await current_account(request)  # what ``AccountDep`` resolves, called directly
     value = key(request)
-    d = request.app.state.deps
-    if read_async is not None and d.async_reads is not None:
-        found = await read_async(d, account, value)
-    else:
-        found = await run_point_read(d, read, d, account, value)
+    found = await run_point_read(d, read, d, account, value)
     return FastJSONResponse(view(found))
