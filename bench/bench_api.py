@@ -21,6 +21,10 @@
    times so a noisy shared machine weighs on both alike: GET on random website ids as demo-admin
    (2 threads, 32 connections); PATCH with the current ETag in ``If-Match`` (a Lua script), one
    connection per wrk thread and one draft per connection.
+   With ``--database-url`` a third app joins them: the bare app doing the same database work on
+   PostgreSQL (GET: the website's row by primary key; PATCH: one durable state change there, on
+   psycopg's async connections). Its rows show what PostgreSQL itself costs on these cores; the
+   targets are still read against the two bare apps above.
 4. With ``--nodes N``: N real nodes behind haproxy (round robin) against haproxy → 1 node.
 5. Prints req/s, p50/p99 (ranges over the repeats), the load average, and the median ratio
    real ÷ bare (targets: ≥ 0.5 each; p99 GET ≤ 50 ms). Any non-2xx answer marks the figures
@@ -224,6 +228,90 @@ def serve_bare(workdir: Path, port: int) -> None:
                             headers={"ETag": f'"{new}"'})
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def serve_bare_pg(workdir: Path, port: int) -> None:
+    """Child process (``--database-url``): the bare app doing the same database work on
+    PostgreSQL as a floor for the real server there — GET reads the website's row by primary
+    key, PATCH makes one durable state change (BEGIN; UPDATE … WHERE version = If-Match; event
+    INSERT; COMMIT, PostgreSQL's default synchronous_commit=on) — on psycopg's AsyncConnection,
+    eight kept connections: the fastest plain form of that work."""
+    import asyncio
+    import contextlib
+
+    import psycopg
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+    from sqlalchemy.engine import make_url
+
+    template = json.loads((workdir / "website.json").read_text())
+    conninfo = make_url(os.environ["BENCH_DATABASE_URL"]).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    free: asyncio.Queue = asyncio.Queue()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):  # noqa: ANN001, ANN202
+        for _ in range(8):
+            free.put_nowait(await psycopg.AsyncConnection.connect(conninfo, autocommit=True))
+        yield
+
+    @contextlib.asynccontextmanager
+    async def connection():  # noqa: ANN202
+        c = await free.get()
+        try:
+            yield c
+        finally:
+            free.put_nowait(c)
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/api/v1/websites/{website_id}")
+    async def website(website_id: int) -> dict:
+        async with connection() as c:
+            row = await (await c.execute("SELECT id, info_enc FROM websites WHERE id = %s", (website_id,))).fetchone()
+        return {**template, "id": row[0]}
+
+    @app.get("/api/v1/changes/{change_id}")
+    async def get_change(change_id: int) -> JSONResponse:
+        async with connection() as c:
+            row = await (await c.execute("SELECT version FROM bench_bare_changes WHERE id = %s", (change_id,))).fetchone()
+        return JSONResponse({"id": change_id, "version": row[0]}, headers={"ETag": f'"{row[0]}"'})
+
+    @app.patch("/api/v1/changes/{change_id}")
+    async def patch(change_id: int, request: Request, if_match: str = Header()) -> JSONResponse:
+        body = await request.json()
+        version = int(if_match.strip('W/"'))
+        async with connection() as c, c.transaction():
+            cur = await c.execute("UPDATE bench_bare_changes SET version = version + 1, proposed = %s "
+                                  "WHERE id = %s AND version = %s",
+                                  (json.dumps(body.get("proposed"), ensure_ascii=False), change_id, version))
+            if cur.rowcount != 1:
+                return JSONResponse({"code": "version_conflict"}, status_code=412)
+            await c.execute("INSERT INTO bench_bare_events (change_id, kind, at) VALUES (%s, 'edited', now())",
+                            (change_id,))
+        return JSONResponse({"id": change_id, "version": version + 1, "proposed": body.get("proposed")},
+                            headers={"ETag": f'"{version + 1}"'})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def prepare_bare_pg(drafts: list[tuple[int, str]]) -> None:
+    """The bare PostgreSQL app's two tables, beside the real server's (dropped and made again)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(os.environ["BENCH_DATABASE_URL"]).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("DROP TABLE IF EXISTS bench_bare_events, bench_bare_changes")
+        c.execute("CREATE TABLE bench_bare_changes (id integer PRIMARY KEY, version integer NOT NULL, "
+                  "proposed text)")
+        c.execute("CREATE TABLE bench_bare_events (id bigserial PRIMARY KEY, change_id integer, kind text, "
+                  "at timestamptz)")
+        with c.cursor() as cur:
+            cur.executemany("INSERT INTO bench_bare_changes (id, version) VALUES (%s, %s)",
+                            [(cid, int(etag.strip('W/"'))) for cid, etag in drafts])
 
 
 def prepare_bare(workdir: Path, drafts: list[tuple[int, str]]) -> None:
@@ -441,6 +529,11 @@ def bench(workdir: Path, site_ids: list[int], websites: int, args: argparse.Name
         prepare_bare(workdir, [(d, '"1"') for d in draft_ids])
         bare_proc, bare = start("--bare", workdir)
         procs.append(bare_proc)
+        bare_pg = None
+        if os.environ.get("BENCH_DATABASE_URL"):  # the same database work on PostgreSQL too
+            prepare_bare_pg([(d, '"1"') for d in draft_ids])
+            bare_pg_proc, bare_pg = start("--bare-pg", workdir)
+            procs.append(bare_pg_proc)
         get_script = GET_LUA % {"first": first, "count": websites, "token": admin}
 
         def patch_script(b: str) -> str:
@@ -450,11 +543,16 @@ def bench(workdir: Path, site_ids: list[int], websites: int, args: argparse.Name
         for _ in range(args.repeat if args.only in (None, "get") else 0):
             run("GET /api/v1/websites/{id}", base, get_script, args.threads, args.connections)
             run("bare GET", bare, get_script, args.threads, args.connections)
+            if bare_pg:
+                run(BARE_PG_GET, bare_pg, get_script, args.threads, args.connections)
         for _ in range(args.repeat if args.only in (None, "patch") else 0):
             run("PATCH /api/v1/changes/{id}", base, patch_script(base), args.patch_connections,
                 args.patch_connections)
             run("bare PATCH (durable SQLite)", bare, patch_script(bare), args.patch_connections,
                 args.patch_connections)
+            if bare_pg:
+                run(BARE_PG_PATCH, bare_pg, patch_script(bare_pg), args.patch_connections,
+                    args.patch_connections)
         if args.nodes > 1:
             bases = [base]
             for _ in range(args.nodes - 1):
@@ -478,6 +576,10 @@ def bench(workdir: Path, site_ids: list[int], websites: int, args: argparse.Name
     return runs
 
 
+BARE_PG_GET = "bare GET (PostgreSQL point read)"
+BARE_PG_PATCH = "bare PATCH (durable PostgreSQL)"
+
+
 def _span(values: list[float], fmt: str = ",.0f") -> str:
     lo, hi = min(values), max(values)
     return f"{lo:{fmt}}" if len(values) == 1 or f"{lo:{fmt}}" == f"{hi:{fmt}}" else f"{lo:{fmt}}–{hi:{fmt}}"
@@ -496,9 +598,12 @@ def report(runs: dict[str, list[Run]], websites: int, seed_seconds: float, args:
     for col in ("endpoint", "req/s", "p50 ms", "p99 ms", "bare req/s", "bare p99 ms", "ratio (median)",
                 "verdict"):
         table.add_column(col, justify="left" if col == "endpoint" else "right")
-    pairs = [("GET /api/v1/websites/{id}", "bare GET"), ("PATCH /api/v1/changes/{id}", "bare PATCH (durable SQLite)")]
+    pairs = [("GET /api/v1/websites/{id}", "bare GET"), ("PATCH /api/v1/changes/{id}", "bare PATCH (durable SQLite)"),
+             # PostgreSQL: also against a bare app doing the same database work there (the floor
+             # PostgreSQL itself sets on these 2 cores); the targets stay those of the rows above.
+             ("GET /api/v1/websites/{id}", BARE_PG_GET), ("PATCH /api/v1/changes/{id}", BARE_PG_PATCH)]
     for real_name, bare_name in pairs:
-        if real_name not in runs:  # --only
+        if real_name not in runs or bare_name not in runs:  # --only; SQLite has no PostgreSQL bare
             continue
         real, bare = runs[real_name], runs[bare_name]
         ratios = sorted(r.rps / b.rps for r, b in zip(real, bare) if b.rps)
@@ -509,11 +614,14 @@ def report(runs: dict[str, list[Run]], websites: int, seed_seconds: float, args:
         if failed:  # a ratio over refused requests means nothing
             console.print(f"[red]{real_name}: {failed} non-2xx responses or socket errors — figures invalid[/]")
             ok = False
-        table.add_row(real_name + (" (If-Match)" if real_name.startswith("PATCH") else ""),
+        floor = bare_name in (BARE_PG_GET, BARE_PG_PATCH)
+        table.add_row(real_name + (" (If-Match)" if real_name.startswith("PATCH") else "")
+                      + (" vs bare on PostgreSQL" if floor else ""),
                       _span([r.rps for r in real]), _span([r.p50_ms for r in real], ".1f"),
                       _span([r.p99_ms for r in real], ".1f"), _span([b.rps for b in bare]),
                       _span([b.p99_ms for b in bare], ".1f"),
-                      f"{median:.2f}× ({_span(ratios, '.2f')})", "[green]yes[/]" if ok else "[red]no[/]")
+                      f"{median:.2f}× ({_span(ratios, '.2f')})",
+                      "—" if floor else "[green]yes[/]" if ok else "[red]no[/]")
     console.print(table)
     console.print(f"targets: ratio ≥ {TARGET_RATIO}×, p99 GET ≤ {TARGET_P99_MS:.0f} ms")
     if args.nodes > 1:
@@ -545,6 +653,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="reuse a seeded work directory (with --keep)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--bare-pg", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -552,6 +661,9 @@ def main() -> None:
         return
     if args.bare:
         serve_bare(args.bare, args.port)
+        return
+    if args.bare_pg:
+        serve_bare_pg(args.bare_pg, args.port)
         return
     if args.synchronous:
         os.environ["BENCH_SQLITE_SYNC"] = args.synchronous
