@@ -18,6 +18,7 @@ from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db.async_reads import PgAsyncReads
 from beiandesk.adapters.db.engine import build_engine
 from beiandesk.adapters.db.migrate import upgrade
+from beiandesk.adapters.db.on_loop import LoopWrites, in_greenlet
 from beiandesk.adapters.db.uow import (
     PgReaderPool,
     ReaderPool,
@@ -128,8 +129,21 @@ def build(
     readers = ReaderPool(engine) if sqlite else PgReaderPool(engine)
     writers = WriterPool(engine) if sqlite else None
 
+    # PostgreSQL: a save runs on the loop with its statements awaited (adapters/db/on_loop.py);
+    # its units of work use the async driver's engine there, the sync one everywhere else.
+    loop_writes = None if sqlite else LoopWrites(engine)
+
     def make_uow(readonly: bool = False) -> SqlUnitOfWork:
         # ``deps`` is bound below; webhook rows queued in a transaction wake the worker after it.
+        if loop_writes is not None and in_greenlet():
+            on_loop, on_loop_readers = loop_writes.engine()
+            return SqlUnitOfWork(
+                on_loop,
+                cipher,
+                readonly=readonly,
+                on_queued=lambda ids: deps.wake(ids),
+                readers=on_loop_readers,
+            )
         return SqlUnitOfWork(
             engine,
             cipher,
@@ -162,6 +176,9 @@ def build(
         # by side and keep their thread.
         inline_writes=engine.dialect.name == "sqlite",
         write_attempt=write_attempt,
+        # PostgreSQL writes: the threadpool's GIL hand-overs around each of a save's round
+        # trips doubled its CPU under load (measured: 3.1–3.7 ms per save against 1.6 ms).
+        run_on_loop=None if loop_writes is None else loop_writes.run,
         read_scope=SharedReads,
         clock=SystemClock(),
         files=build_file_store(settings),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, func, insert, select, text
 
@@ -77,14 +78,14 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(deps, monkeypatch) -> None
         conn = a.conn
     pings: list[str] = []
     raw = conn.connection.driver_connection
-    real = type(raw).execute
+    real = psycopg.Cursor.execute
 
     def counting(self, query, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if self is raw and "SELECT 1" == str(query):
+        if self.connection is raw and "SELECT 1" == str(query):
             pings.append(query)
         return real(self, query, *args, **kw)
 
-    monkeypatch.setattr(type(raw), "execute", counting)
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
     with deps.uow(readonly=True) as b:
         assert b.conn is conn and _count(b) == 0
     assert pings == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,9 @@ class Deps:
     #: ``with d.write_attempt():`` — write units of work inside do not wait for the lock before
     #: their first commit: they raise ``ports.WriteWouldWait`` (``adapters/db/uow.write_attempt``).
     write_attempt: Callable[[], Any] = contextlib.nullcontext
+    #: ``await d.run_on_loop(fn, *args)`` — a single-write use case run on the event loop with
+    #: its statements awaited (PostgreSQL: ``adapters/db/on_loop.py``); None: the threadpool.
+    run_on_loop: Callable[..., Awaitable[Any]] | None = None
     #: ``with d.read_scope():`` — the read-only units of work inside share one read transaction
     #: (an entry point opens one per HTTP request; ``adapters/db/uow.SharedReads``).
     read_scope: Callable[[], Any] = contextlib.nullcontext

@@ -439,7 +439,13 @@ class PgReaderPool(ReaderPool):
         conn = self._connection()
         if time.monotonic() - conn.info.get(_USED, 0.0) > self.ALIVE_S:
             try:
-                conn.connection.driver_connection.execute("SELECT 1")
+                # Through the DBAPI cursor, not the driver's connection: the same call on the
+                # sync driver and on the async one under a greenlet (``adapters/db/on_loop.py``).
+                cur = conn.connection.cursor()
+                try:
+                    cur.execute("SELECT 1")
+                finally:
+                    cur.close()
             except Exception:  # noqa: BLE001 - gone (a restart, a timeout): a fresh one
                 self.discard(conn)
                 conn = self.engine.connect().execution_options(**self.options)

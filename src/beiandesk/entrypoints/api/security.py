@@ -130,8 +130,10 @@ def point_write(fn: F) -> F:
     order): on SQLite (``Deps.inline_writes``) run it on the event loop when the write lock is
     free at once — one thread doing the whole request, no GIL hand-over while the lock is held —
     and in the threadpool when the lock is taken (``WriteWouldWait``: nothing was written yet,
-    so running it again there is the same request). PostgreSQL: always the threadpool. On the
-    loop the commit is only written to the log; the response waits for its fsync in a thread.
+    so running it again there is the same request); on SQLite's loop the commit is only written
+    to the log, and the response waits for its fsync in the syncer thread. PostgreSQL
+    (``Deps.run_on_loop``): on the loop as well, inside a greenlet, every statement awaited, so
+    several saves run side by side while the loop serves other requests.
     The route must name its ``Deps`` parameter ``d``.
     """
 
@@ -152,6 +154,10 @@ def point_write(fn: F) -> F:
                             await attempt.made_durable()
             except WriteWouldWait:
                 pass  # the lock is someone else's: wait for it in a thread, off the loop
+        elif d is not None and d.run_on_loop is not None:
+            # PostgreSQL: on the loop too, every statement awaited (no thread, no GIL
+            # hand-over per round trip); several saves run side by side.
+            return await d.run_on_loop(fn, *args, **kwargs)
         return await run_in_threadpool(fn, *args, **kwargs)
 
     return endpoint  # type: ignore[return-value]
