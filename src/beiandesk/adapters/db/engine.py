@@ -68,4 +68,10 @@ def build_engine(url: str) -> Engine:
     # fewer than that: under 32 wrk connections requests queued for a connection). Two nodes x 50
     # fit PostgreSQL's default max_connections of 100 only without workers: raise it (or use
     # pgbouncer) for the reference deployment.
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW
+    )
+
+
+#: PostgreSQL's pool (``build_engine``; the saves' async engine too, ``on_loop.py``).
+PG_POOL_SIZE, PG_MAX_OVERFLOW = 20, 30

@@ -34,6 +34,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import greenlet_spawn
 
+from beiandesk.adapters.db.engine import PG_MAX_OVERFLOW, PG_POOL_SIZE
 from beiandesk.adapters.db.uow import PgReaderPool, SharedReads
 
 #: Set while a use case runs inside ``LoopWrites.run``'s greenlet.
@@ -73,7 +74,6 @@ class LoopWrites:
         if engine.dialect.name != "postgresql":
             raise ValueError("LoopWrites: PostgreSQL only")
         self.url = engine.url.set(drivername="postgresql+psycopg_async")
-        self.pool_size, self.max_overflow = engine.pool.size(), engine.pool._max_overflow  # type: ignore[attr-defined]
         self._bound: _Bound | None = None
         self._guard = threading.Lock()
         self._pid = os.getpid()
@@ -106,8 +106,8 @@ class LoopWrites:
                 create_async_engine(
                     self.url,
                     pool_pre_ping=True,
-                    pool_size=self.pool_size,
-                    max_overflow=self.max_overflow,
+                    pool_size=PG_POOL_SIZE,
+                    max_overflow=PG_MAX_OVERFLOW,
                 ),
             )
         if stale is not None:
