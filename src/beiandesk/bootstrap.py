@@ -136,13 +136,14 @@ def build(
     def make_uow(readonly: bool = False) -> SqlUnitOfWork:
         # ``deps`` is bound below; webhook rows queued in a transaction wake the worker after it.
         if loop_writes is not None and in_greenlet():
-            on_loop, on_loop_readers = loop_writes.engine()
+            on_loop, on_loop_readers, on_loop_writers = loop_writes.engine()
             return SqlUnitOfWork(
                 on_loop,
                 cipher,
                 readonly=readonly,
                 on_queued=lambda ids: deps.wake(ids),
                 readers=on_loop_readers,
+                writers=on_loop_writers,
             )
         return SqlUnitOfWork(
             engine,

@@ -93,7 +93,10 @@ def test_saves_side_by_side_one_of_twenty_wins(client) -> None:  # noqa: ANN001
 
 
 def _checked_out(writes: on_loop.LoopWrites) -> int:
-    return writes._bound.engine.sync_engine.pool.checkedout()
+    """Connections in use: out of the pool and not idle among the kept ones."""
+    bound = writes._bound
+    kept = len(bound.readers._free) + len(bound.writers._free)
+    return bound.engine.sync_engine.pool.checkedout() - kept
 
 
 def test_a_failed_or_cancelled_save_leaves_no_connection_behind(app, writes) -> None:  # noqa: ANN001
@@ -180,4 +183,39 @@ def test_an_ended_loop_hands_the_engine_over_and_dispose_closes_it(app, writes) 
 
 def _open(bound) -> int:  # noqa: ANN001
     """Connections an engine bound to a loop still holds: idle in its pool or kept readers."""
-    return bound.engine.sync_engine.pool.checkedin() + len(bound.readers._free)
+    return (
+        bound.engine.sync_engine.pool.checkedin()
+        + len(bound.readers._free)
+        + len(bound.writers._free)
+    )
+
+
+def test_saves_reuse_a_kept_writer_and_a_killed_one_is_replaced(app, writes, database_url, monkeypatch) -> None:  # noqa: ANN001
+    from sqlalchemy import create_engine
+
+    from beiandesk.adapters.db.uow import PgWriterPool
+
+    d = app.deps
+    monkeypatch.setattr(PgWriterPool, "ALIVE_S", 0.05)
+
+    def pid() -> int:
+        with d.uow() as uow:
+            return uow.conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    def kill(backend: int) -> None:
+        admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": backend}).scalar()
+        finally:
+            admin.dispose()
+
+    async def main() -> tuple[int, int, int]:  # one loop: the same engine throughout
+        first = await writes.run(pid)
+        second = await writes.run(pid)  # kept: no check-out, no pre-ping round trip
+        await asyncio.to_thread(kill, first)
+        await asyncio.sleep(0.1)  # idle past the window: pinged, found gone, replaced
+        return first, second, await writes.run(pid)
+
+    first, second, third = run_in_own_loop(main)
+    assert first == second and third != first

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from beiandesk.adapters.db.engine import PG_MAX_OVERFLOW, PG_POOL_SIZE
-from beiandesk.adapters.db.uow import PgReaderPool, SharedReads
+from beiandesk.adapters.db.uow import PgReaderPool, PgWriterPool, SharedReads
 
 #: Set while a use case runs inside ``LoopWrites.run``'s greenlet.
 _IN_GREENLET: ContextVar[bool] = ContextVar("beiandesk_in_greenlet", default=False)
@@ -46,12 +46,13 @@ def in_greenlet() -> bool:
 
 
 class _Bound:
-    __slots__ = ("loop", "engine", "readers")
+    __slots__ = ("loop", "engine", "readers", "writers")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, engine: AsyncEngine) -> None:
         self.loop = weakref.ref(loop)
         self.engine = engine
         self.readers = PgReaderPool(engine.sync_engine)
+        self.writers = PgWriterPool(engine.sync_engine)
 
 
 def _dispose(bound: _Bound) -> None:
@@ -59,7 +60,8 @@ def _dispose(bound: _Bound) -> None:
     was bound to may be gone, and the caller may be on a loop already)."""
 
     async def main() -> None:
-        await greenlet_spawn(bound.readers.close)  # kept readers back to the pool …
+        await greenlet_spawn(bound.readers.close)  # kept connections back to the pool …
+        await greenlet_spawn(bound.writers.close)
         await bound.engine.dispose()  # … and every pooled connection closed
 
     th = threading.Thread(target=lambda: asyncio.run(main()), name="beiandesk-dispose")
@@ -114,12 +116,12 @@ class LoopWrites:
             _dispose(stale)
         return bound
 
-    def engine(self) -> tuple[Engine, PgReaderPool]:
+    def engine(self) -> tuple[Engine, PgReaderPool, PgWriterPool]:
         """The sync face of the bound engine and its kept readers (for ``in_greenlet`` units
         of work)."""
         bound = self._bound
         assert bound is not None and in_greenlet(), "only inside LoopWrites.run"
-        return bound.engine.sync_engine, bound.readers
+        return bound.engine.sync_engine, bound.readers, bound.writers
 
     async def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` on this loop with its statements awaited — or, when the

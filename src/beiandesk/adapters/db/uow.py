@@ -457,6 +457,23 @@ class PgReaderPool(ReaderPool):
         super().give(conn, tx)
 
 
+class PgWriterPool(PgReaderPool):
+    """PostgreSQL's write units of work on kept connections, pinged only after ``ALIVE_S``
+    idle like the readers (``PgReaderPool``) instead of the pool's pre-ping round trip before
+    every save. Writes begin and commit as before (READ COMMITTED); a unit of work that
+    failed drops its connection (``SqlUnitOfWork``), so none is kept mid-transaction."""
+
+    options: dict[str, Any] = {}
+
+    def take(self) -> Any:  # type: ignore[override]
+        return super().take()[0]
+
+    def give(self, conn: Any) -> None:  # type: ignore[override]
+        if not conn.closed and not conn.invalidated:
+            conn.info[_USED] = time.monotonic()
+        self._keep(conn)
+
+
 #: ``Connection.info``: when a kept PostgreSQL reader last answered (``time.monotonic``).
 _USED = "beiandesk_reader_used"
 
