@@ -173,12 +173,12 @@ def build(
         # write in the threadpool, the writer holding SQLite's one write lock waited for the
         # GIL behind the loop and the other threads after each statement and its fsync — the
         # lock was held 3.2–4.4 ms per save against 0.4 ms for the commit alone (measured
-        # under wrk, 8 connections), which capped saves at ~250/s. PostgreSQL writes run side
-        # by side and keep their thread.
+        # under wrk, 8 connections), which capped saves at ~250/s. PostgreSQL: ``run_on_loop``.
         inline_writes=engine.dialect.name == "sqlite",
         write_attempt=write_attempt,
-        # PostgreSQL writes: the threadpool's GIL hand-overs around each of a save's round
-        # trips doubled its CPU under load (measured: 3.1–3.7 ms per save against 1.6 ms).
+        # PostgreSQL saves on the loop too, inside a greenlet, each statement awaited: in the
+        # threadpool the GIL hand-overs around each of a save's round trips doubled its CPU
+        # under load (measured: 3.1–3.7 ms per save against 1.6 ms one after another).
         run_on_loop=None if loop_writes is None else loop_writes.run,
         read_scope=SharedReads,
         clock=SystemClock(),
