@@ -21,7 +21,8 @@ def list_subjects(d: Deps, actor: Account) -> list[Subject]:
 
 def get_subject(d: Deps, actor: Account, subject_id: int) -> Subject:
     with d.uow(readonly=True) as uow:
-        return _visible_subject(actor, uow.subjects.get(subject_id))
+        s = uow.subjects.get(subject_id)
+    return _visible_subject(actor, s)
 
 
 async def get_subject_for_token_async(

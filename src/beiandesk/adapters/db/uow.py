@@ -460,8 +460,10 @@ class PgReaderPool(ReaderPool):
 class PgWriterPool(PgReaderPool):
     """PostgreSQL's write units of work on kept connections, pinged only after ``ALIVE_S``
     idle like the readers (``PgReaderPool``) instead of the pool's pre-ping round trip before
-    every save. Writes begin and commit as before (READ COMMITTED); a unit of work that
-    failed drops its connection (``SqlUnitOfWork``), so none is kept mid-transaction."""
+    every save. Writes begin and commit as before (READ COMMITTED); a unit of work that did
+    not commit is rolled back before its connection is kept again, and one whose rollback
+    fails is dropped (``SqlUnitOfWork.__exit__``): none is kept mid-transaction. Used by the
+    saves run on the loop (``on_loop.py``)."""
 
     options: dict[str, Any] = {}
 
