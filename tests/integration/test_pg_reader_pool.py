@@ -103,3 +103,19 @@ def test_dispose_closes_the_idle_readers(app) -> None:  # noqa: ANN001
     assert conn.closed
     with app.deps.uow(readonly=True) as b:
         assert b.conn is not conn and _count(b) == 0
+
+
+def test_a_read_whose_backend_dies_fails_with_that_error_and_is_dropped(deps, database_url) -> None:  # noqa: ANN001
+    """Not a PendingRollbackError from putting the dead connection away (seen once in the
+    worker's log after every backend was terminated)."""
+    from sqlalchemy.exc import OperationalError
+
+    with pytest.raises(OperationalError, match="terminating connection"):
+        with deps.uow(readonly=True) as a:
+            conn = a.conn
+            _kill(database_url, _pid(a))
+            time.sleep(0.1)
+            _count(a)
+    assert conn.closed or conn.invalidated
+    with deps.uow(readonly=True) as b:  # and the next read is served
+        assert b.conn is not conn and _count(b) == 0

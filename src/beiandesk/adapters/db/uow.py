@@ -388,7 +388,9 @@ def _release(conns: list[Any]) -> None:
         if conn.closed:
             continue
         try:
-            if conn.info.get(_NORMAL) and not conn.invalidated:
+            # ``invalidated`` first: an invalidated connection's ``info`` would try to reconnect
+            # and raise PendingRollbackError over the error that invalidated it.
+            if not conn.invalidated and conn.info.get(_NORMAL):
                 conn.connection.driver_connection.execute("PRAGMA synchronous=FULL")
                 conn.info.pop(_NORMAL, None)
         except BaseException:
