@@ -10,22 +10,16 @@ import asyncio
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, func, literal_column, select, text
+from sqlalchemy import func, literal_column, select
 
 from beiandesk.adapters.db.async_reads import PgAsyncReads
 from beiandesk.adapters.db.direct import DirectQuery
 from tests.own_loop import run_in_own_loop
+from tests.pg_support import database_url, kill_backend  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.pg
 
-
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> str:
-    from tests.conftest import _truncate_pg
-
-    url = request.getfixturevalue("pg_database")
-    _truncate_pg(url)
-    return url
+__all__ = ["database_url"]  # the PostgreSQL-only fixture (tests/pg_support.py)
 
 
 @pytest.fixture
@@ -39,15 +33,6 @@ _PID = DirectQuery(select(func.pg_backend_pid().label("pid")))
 
 async def _pid(reads: PgAsyncReads) -> int:
     return (await reads._first(_PID, {})).pid
-
-
-def _kill(url: str, pid: int) -> None:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
-    finally:
-        admin.dispose()
 
 
 def test_the_same_objects_as_the_repositories(seeded, reads, app) -> None:  # noqa: ANN001
@@ -136,7 +121,7 @@ def test_at_most_size_connections_per_loop(reads, monkeypatch) -> None:  # noqa:
 def test_a_kept_connection_killed_on_the_server_is_replaced_not_an_error(reads, database_url) -> None:  # noqa: ANN001
     async def main() -> tuple[int, int]:
         before = await _pid(reads)
-        await asyncio.to_thread(_kill, database_url, before)
+        await asyncio.to_thread(kill_backend, database_url, before)
         await asyncio.sleep(0.1)
         return before, await _pid(reads)  # no error: read again on a fresh connection
 

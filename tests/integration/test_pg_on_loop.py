@@ -17,17 +17,11 @@ from beiandesk.adapters.db import on_loop
 from beiandesk.adapters.db.uow import SqlUnitOfWork
 from tests.conftest import login
 from tests.own_loop import run_in_own_loop
+from tests.pg_support import database_url, kill_backend  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.pg
 
-
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> str:
-    from tests.conftest import _truncate_pg
-
-    url = request.getfixturevalue("pg_database")
-    _truncate_pg(url)
-    return url
+__all__ = ["database_url"]  # the PostgreSQL-only fixture (tests/pg_support.py)
 
 
 @pytest.fixture
@@ -191,8 +185,6 @@ def _open(bound) -> int:  # noqa: ANN001
 
 
 def test_saves_reuse_a_kept_writer_and_a_killed_one_is_replaced(app, writes, database_url, monkeypatch) -> None:  # noqa: ANN001
-    from sqlalchemy import create_engine
-
     from beiandesk.adapters.db.uow import PgWriterPool
 
     d = app.deps
@@ -202,18 +194,10 @@ def test_saves_reuse_a_kept_writer_and_a_killed_one_is_replaced(app, writes, dat
         with d.uow() as uow:
             return uow.conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
 
-    def kill(backend: int) -> None:
-        admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": backend}).scalar()
-        finally:
-            admin.dispose()
-
     async def main() -> tuple[int, int, int]:  # one loop: the same engine throughout
         first = await writes.run(pid)
         second = await writes.run(pid)  # kept: no check-out, no pre-ping round trip
-        await asyncio.to_thread(kill, first)
+        await asyncio.to_thread(kill_backend, database_url, first)
         await asyncio.sleep(0.1)  # idle past the window: pinged, found gone, replaced
         return first, second, await writes.run(pid)
 

@@ -9,21 +9,15 @@ import time
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from beiandesk.adapters.db import tables as t
 from beiandesk.adapters.db.uow import PgReaderPool
+from tests.pg_support import database_url, kill_backend  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.pg
 
-
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> str:
-    from tests.conftest import _truncate_pg
-
-    url = request.getfixturevalue("pg_database")
-    _truncate_pg(url)
-    return url
+__all__ = ["database_url"]  # the PostgreSQL-only fixture (tests/pg_support.py)
 
 
 def _count(uow) -> int:  # noqa: ANN001
@@ -32,15 +26,6 @@ def _count(uow) -> int:  # noqa: ANN001
 
 def _pid(uow) -> int:  # noqa: ANN001
     return uow.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-
-
-def _kill(url: str, pid: int) -> None:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
-    finally:
-        admin.dispose()
 
 
 def test_reads_reuse_a_kept_connection_in_autocommit(deps) -> None:  # noqa: ANN001
@@ -64,7 +49,7 @@ def test_an_idle_connection_killed_on_the_server_is_replaced_not_an_error(deps, 
     monkeypatch.setattr(PgReaderPool, "ALIVE_S", 0.05)
     with deps.uow(readonly=True) as a:
         pid, conn = _pid(a), a.conn
-    _kill(database_url, pid)
+    kill_backend(database_url, pid)
     time.sleep(0.1)  # idle past the window: pinged before use
     with deps.uow(readonly=True) as b:
         assert _count(b) == 0  # no error: a fresh connection
@@ -113,7 +98,7 @@ def test_a_read_whose_backend_dies_fails_with_that_error_and_is_dropped(deps, da
     with pytest.raises(OperationalError, match="terminating connection"):
         with deps.uow(readonly=True) as a:
             conn = a.conn
-            _kill(database_url, _pid(a))
+            kill_backend(database_url, _pid(a))
             time.sleep(0.1)
             _count(a)
     assert conn.closed or conn.invalidated
