@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, insert, literal_column, select
+from sqlalchemy import bindparam, func, insert, literal_column, select
 
 from beiandesk.adapters.db import tables as t
 from beiandesk.adapters.db.direct import DirectQuery
@@ -105,8 +105,9 @@ def rows(deps):  # noqa: ANN001, ANN201
                 subject_id=s,
                 account_id=a1,
                 state="draft",
-                current_enc="x",
-                proposed_enc="x",
+                # a real website's information: the repository tests read the order as a whole
+                current_enc=uow.cipher.encrypt_json({"name": "明远技术笔记"}),
+                proposed_enc=uow.cipher.encrypt_json({"name": "明远技术笔记"}),
                 version=1,
                 created_at=NOW,
                 updated_at=NOW,
@@ -302,6 +303,10 @@ def test_order_calls_subject_and_webhook_reads_equal_sqlalchemys(deps, rows) -> 
         assert _same(_ORDER, uow.conn, {"change_id": order.id + 99}) is None
         calls = _all_same(_ORDER_CALLS, uow.conn, {"change_id": order.id})
         assert [r.outcome for r in calls] == ["reached", "unreachable", "unreachable"]  # by id
+        # The order is read with its current round's calls in one statement: one row per call.
+        joined = _all_same(_ORDER, uow.conn, {"change_id": order.id})
+        assert [(r.call_outcome, r.round) for r in joined] == [("reached", 0), ("unreachable", 0)]
+        assert all(r.call_at.tzinfo == UTC for r in joined)
         assert all(r.at.tzinfo == UTC for r in calls)
         assert _all_same(_ORDER_CALLS, uow.conn, {"change_id": order.id + 99}) == []
         assert _same(_SUBJECT, uow.conn, {"subject_id": order.subject_id}).province == "广东"
@@ -388,3 +393,113 @@ def test_the_timeline_rows_of_a_save_are_stored_as_sqlalchemy_would(deps, rows) 
         with pytest.raises(KeyError):  # every column must be given
             _ADD_EVENTS.execute_many(uow.conn, [{"change_id": oid}])
         _ADD_EVENTS.execute_many(uow.conn, [])  # nothing to store: nothing run
+
+
+@pytest.fixture
+def order_rows(deps, rows):  # noqa: ANN001, ANN201
+    """``rows`` with the order's reasons as the domain writes them (the fixture's own test JSON)."""
+    with deps.uow() as uow:
+        uow.conn.execute(t.change_orders.update().values(reasons=[]))
+        uow.commit()
+    return rows
+
+
+def test_an_order_is_read_with_its_current_rounds_calls(deps, order_rows) -> None:  # noqa: ANN001
+    """``ChangeRepo.get``: the order and its current round's calls, in id order, from one
+    statement; an earlier round's calls stay stored but are not the order's."""
+    from beiandesk.adapters.db.changes import ChangeRepo
+
+    with deps.uow() as uow:
+        oid = uow.conn.execute(select(t.change_orders.c.id)).scalar_one()
+        uow.conn.execute(t.change_orders.update().values(round=1))
+        for at, outcome, rnd in ((NOW, "reached", 0), (NOW + timedelta(hours=1), "unreachable", 1),
+                                 (NOW, "reached", 1)):
+            uow.conn.execute(insert(t.calls).values(change_id=oid, at=at, outcome=outcome,
+                                                    note="备注", reviewer="rev", round=rnd))
+        uow.commit()
+    with deps.uow(readonly=True) as uow:
+        repo = ChangeRepo(uow.conn, uow.cipher)
+        got = repo.get(oid)
+        assert [(c.outcome, c.at, c.note, c.reviewer, c.round) for c in got.calls] == [
+            ("unreachable", NOW + timedelta(hours=1), "备注", "rev", 1),
+            ("reached", NOW, "备注", "rev", 1),
+        ]
+        assert all(c.at.tzinfo == UTC for c in got.calls)
+        assert got.proposed.name == "明远技术笔记"
+        assert repo.loaded(oid) == (got.version, 1, 2)
+
+
+def test_an_order_without_calls_reads_as_one_row_and_no_calls(deps, order_rows) -> None:  # noqa: ANN001
+    """The order's read joins its calls: none is one row with NULL call columns, not a call."""
+    from beiandesk.adapters.db.changes import _ORDER, ChangeRepo
+
+    with deps.uow(readonly=True) as uow:
+        oid = uow.conn.execute(select(t.change_orders.c.id)).scalar_one()
+        [row] = _all_same(_ORDER, uow.conn, {"change_id": oid})
+        assert row.call_id is None and row.call_at is None
+        assert ChangeRepo(uow.conn, uow.cipher).get(oid).calls == []
+        assert ChangeRepo(uow.conn, uow.cipher).get(oid + 99) is None
+
+
+def test_the_save_answers_how_many_webhooks_are_live(deps, order_rows) -> None:  # noqa: ANN001
+    """``_SAVE_COUNTING_WEBHOOKS`` (the UPDATE of a save that records events, where UPDATE …
+    RETURNING exists): no row when the version is stale (nothing written), else the number of
+    live webhooks — a deleted one not counted."""
+    from beiandesk.adapters.db.changes import _SAVE_COUNTING_WEBHOOKS, ChangeRepo
+
+    with deps.uow() as uow:
+        c = uow.conn
+        assert c.dialect.update_returning  # SQLite ≥ 3.35 and PostgreSQL
+        oid = c.execute(select(t.change_orders.c.id)).scalar_one()
+        repo = ChangeRepo(c, uow.cipher)
+        order = repo.get(oid)
+        values = {**repo._values(order), "b_id": oid}
+        assert _SAVE_COUNTING_WEBHOOKS.first(c, {**values, "b_loaded": 99}) is None
+        assert _SAVE_COUNTING_WEBHOOKS.first(c, {**values, "b_loaded": order.version}) == (0,)
+        for deleted in (None, NOW):
+            c.execute(
+                insert(t.webhooks).values(
+                    url="https://hooks.example.com/x", events=[], secret_enc="x",
+                    created_at=NOW, created_by="admin", deleted_at=deleted,
+                )
+            )
+        assert _SAVE_COUNTING_WEBHOOKS.first(c, {**values, "b_loaded": order.version}) == (1,)
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_save_reads_the_subscriptions_only_when_a_webhook_is_live(  # noqa: ANN001
+    deps, order_rows, monkeypatch, live
+) -> None:
+    """A save that records an event asks for the subscriptions only when its UPDATE counted a
+    live webhook; either way the event is stored, and with one live its delivery is queued."""
+    from beiandesk.adapters.db import changes as changes_repo
+    from beiandesk.domain import webhooks as webhook_rules
+    from beiandesk.domain.model import Event
+
+    asked = []
+    real = changes_repo.webhooks.subscriptions
+    monkeypatch.setattr(
+        changes_repo.webhooks, "subscriptions", lambda conn: asked.append(1) or real(conn)
+    )
+    with deps.uow() as uow:
+        if live:
+            uow.conn.execute(
+                insert(t.webhooks).values(
+                    url="https://hooks.example.com/x", events=[webhook_rules.ALL], secret_enc="x",
+                    created_at=NOW, created_by="admin",
+                )
+            )
+        repo = changes_repo.ChangeRepo(uow.conn, uow.cipher)
+        oid = uow.conn.execute(select(t.change_orders.c.id)).scalar_one()
+        order = repo.get(oid)
+        order.version += 1
+        order.new_events.append(Event(at=NOW, kind="edited", state="draft", actor="alice",
+                                      message="保存网站信息：网站名称", data={"fields": ["name"]}))
+        repo.save(order)
+        uow.commit()
+    assert asked == ([1] if live else [])
+    with deps.uow(readonly=True) as uow:
+        kinds = uow.conn.execute(select(t.events.c.kind).where(t.events.c.change_id == oid)).scalars().all()
+        queued = uow.conn.execute(select(func.count()).select_from(t.outbox)).scalar_one()
+    assert "edited" in kinds
+    assert queued == (1 if live else 0)
