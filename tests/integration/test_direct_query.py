@@ -503,3 +503,39 @@ def test_a_save_reads_the_subscriptions_only_when_a_webhook_is_live(  # noqa: AN
         queued = uow.conn.execute(select(func.count()).select_from(t.outbox)).scalar_one()
     assert "edited" in kinds
     assert queued == (1 if live else 0)
+
+
+def test_a_save_with_one_event_is_all_or_nothing(deps, order_rows) -> None:  # noqa: ANN001
+    """The save of an order with its one new event (its UPDATE answering the live webhooks'
+    count, then the INSERT): with a stale version nothing is written and it is a
+    ``VersionConflict``; with the loaded one the order and its event are stored (UTC, JSON)."""
+    from beiandesk.adapters.db.changes import ChangeRepo
+    from beiandesk.domain.errors import VersionConflict
+    from beiandesk.domain.model import Event
+
+    shanghai = NOW.astimezone(timezone(timedelta(hours=8)))
+
+    def edited() -> Event:
+        return Event(at=shanghai, kind="edited", from_state=None, state="draft", actor="alice",
+                     message="保存网站信息：网站名称", data={"fields": ["name"]})
+
+    with deps.uow() as uow:
+        c = uow.conn
+        oid = c.execute(select(t.change_orders.c.id)).scalar_one()
+        repo = ChangeRepo(c, uow.cipher)
+        order = repo.get(oid)
+        version = order.version
+        repo.adopt(oid, (version - 1, 0, 0))  # as if read before a save in between
+        order.version, order.new_events = version + 1, [edited()]
+        with pytest.raises(VersionConflict):
+            repo.save(order)
+        assert c.execute(select(func.count()).select_from(t.events)).scalar_one() == 0
+        assert c.execute(select(t.change_orders.c.version)).scalar_one() == version
+        repo.adopt(oid, (version, 0, 0))
+        order.new_events = [edited()]
+        repo.save(order)
+        assert order.new_events == []
+        stored = c.execute(select(t.events)).one()
+        assert stored.change_id == oid and stored.at == NOW and stored.at.tzinfo == UTC
+        assert stored.data == {"fields": ["name"]} and stored.from_state is None
+        assert c.execute(select(t.change_orders.c.version)).scalar_one() == version + 1
