@@ -77,11 +77,11 @@ _INSERT_EVENT = insert(t.events)
 #: tenth of a PATCH's use case).
 _EVENT_COLUMNS = ("change_id", "at", "kind", "from_state", "state", "actor", "message", "data")
 _ADD_EVENTS = DirectWrite(insert(t.events).values({c: bindparam(c) for c in _EVENT_COLUMNS}))
-#: An order by id and its calls, on the driver's cursor (``direct.py``): every read of one order
-#: (each PATCH reads it to judge the edit) paid more for building and wrapping these two
-#: statements than for running them.
-#: One statement, not two: the order's row once per call of its current round (``_calls``), or
-#: once with NULL call columns when it has none.
+#: An order by id with its current round's calls (``_calls``), on the driver's cursor
+#: (``direct.py``): every read of one order (each PATCH reads it to judge the edit) paid more for
+#: building and wrapping its statements than for running them; and one statement, not two, is
+#: one round trip fewer on PostgreSQL. The order's row comes once per call, or once with NULL
+#: call columns when it has none. ``_ORDER_CALLS``: the calls alone (the locking read's).
 _CALL_COLUMNS = ("id", "at", "outcome", "note", "reviewer")
 _ORDER = DirectQuery(
     select(t.change_orders, *(t.calls.c[c].label(f"call_{c}") for c in _CALL_COLUMNS))

@@ -3,9 +3,9 @@
 A save of an order (``PATCH /api/v1/changes/{id}``) reads, judges and writes: after the
 session check, six round trips (the order with its calls, the subject; BEGIN, the UPDATE, the
 event, COMMIT). In the threadpool every round trip released the GIL and took it back against
-the loop and the other threads; under wrk (8 connections) the server spent 3.1–3.7 ms of CPU per save,
-against 1.6 ms for the same saves one after another (measured here: the difference was the
-hand-overs, half of it in the kernel).
+the loop and the other threads; under wrk (8 connections) the server spent 3.1–3.7 ms of CPU
+per save, against 1.6 ms for the same saves one after another (measured here: the difference
+was the hand-overs, half of it in the kernel).
 
 Here the use case runs as it is — the same units of work, repositories and statements — inside
 a greenlet on the loop (SQLAlchemy's ``greenlet_spawn``), on an engine with psycopg's async
