@@ -103,6 +103,9 @@ def test_malformed_json_names_the_problem(client, h, cid) -> None:
     r = client.patch(f"/api/v1/changes/{cid}", headers={**h, "Content-Type": "application/json"}, content=b'{"name": }')
     body = assert_problem(r, 422, "invalid_request")
     assert body["errors"][0]["type"] == "json_invalid"
+    # where it went wrong, in words: not a bare offset standing for a field's name
+    assert body["message"] == "请求参数不正确：请求体 不是合法的 JSON（约在第 10 个字符处）。"
+    assert body["errors"][0]["field"] == ""
 
 
 @pytest.mark.parametrize("body", [
