@@ -66,7 +66,9 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
             # FastAPI locates it as ("body", character offset): say where, not a bare number
             offset = next((x for x in err.get("loc", ()) if isinstance(x, int)), None)
             loc = ""
-            msg = "不是合法的 JSON" + (f"（约在第 {offset + 1} 个字符处）" if offset is not None else "")
+            msg = "不是合法的 JSON" + (
+                f"（约在第 {offset + 1} 个字符处）" if offset is not None else ""
+            )
         elif kind == "control_character":
             msg = "含有不允许的控制字符（如 NUL）"
         else:
