@@ -269,7 +269,9 @@ def test_the_lean_reads_are_served_without_fastapis_endpoint_machinery(client) -
     original = routing.solve_dependencies
 
     async def counting(*a: object, **k: object) -> object:
-        calls.append("solve")
+        # by path: the app's own background work (the in-process worker calling the sandbox
+        # gateway, say) may solve a route's dependencies meanwhile; seen once on PostgreSQL
+        calls.append(k["request"].url.path)
         return await original(*a, **k)
 
     h = login(client, "demo-admin")
@@ -277,9 +279,9 @@ def test_the_lean_reads_are_served_without_fastapis_endpoint_machinery(client) -
     try:
         assert client.get("/api/v1/websites/1", headers=h).status_code == 200
         assert client.get("/api/v1/subjects/1", headers=h).status_code == 200
-        assert not calls
+        assert not {"/api/v1/websites/1", "/api/v1/subjects/1"} & set(calls), calls
         assert client.get("/api/v1/websites", headers=h).status_code == 200  # a plain route
-        assert calls
+        assert "/api/v1/websites" in calls
     finally:
         routing.solve_dependencies = original
 
