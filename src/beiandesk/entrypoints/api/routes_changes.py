@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Body, File, Form, Header, Response, UploadFile
+from fastapi import APIRouter, Query, Body, File, Form, Header, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
@@ -18,7 +19,15 @@ from beiandesk.entrypoints.downloads import material_headers
 from beiandesk.entrypoints.api.schemas import ProposedPatch, SubmitBody, Text, unknown_keys
 from beiandesk.entrypoints.api.schemas import RowId
 from beiandesk.entrypoints.api.responses import FastJSONResponse
-from beiandesk.entrypoints.api.security import AccountDep, DepsDep, point_read, point_write
+from beiandesk.entrypoints.api.security import (
+    AccountDep,
+    DepsDep,
+    PathParam,
+    current_account,
+    point_read,
+    point_write,
+    serve_lean,
+)
 from beiandesk.services import changes, materials, precheck
 
 router = APIRouter(prefix="/api/v1", tags=["changes"])
@@ -116,6 +125,41 @@ def patch_change(
             expected,
         ),
         account=account,
+    )
+
+
+_CHANGE_ID = PathParam("change_id", RowId)
+
+
+async def _patch_change_twin(request: Request, body: bytes) -> Response | None:
+    """``patch_change``'s common case, answered without FastAPI's per-request machinery (the
+    dependency solve, the parameter validation around it, the route's two ``AsyncExitStack``s
+    and its exception wrapper: about a fifth of a save's time on the event loop, profiled).
+
+    It answers only a JSON object body (``Content-Type: application/json``) on a valid id —
+    what FastAPI would parse and validate without an error — and then does what FastAPI does
+    next, in its order: the account (``AccountDep``), then the endpoint with the same
+    arguments. Anything else (no body, another content type, JSON that does not parse or is not
+    an object, an id that is not one) returns None: FastAPI's own handler answers it, so its
+    refusals are FastAPI's by construction (``serve_twin``; tested against the plain form).
+    """
+    ctype = request.headers.get("content-type")
+    if not body or ctype is None or ctype.split(";", 1)[0].strip().lower() != "application/json":
+        return None
+    try:
+        payload = json.loads(body)
+        change_id = _CHANGE_ID.adapter.validate_python(request.path_params["change_id"])
+    except Exception:  # noqa: BLE001 — not JSON, too deep (RecursionError), not an id: FastAPI's
+        return None
+    if not isinstance(payload, dict):
+        return None
+    account = await current_account(request)
+    return await patch_change(
+        d=request.app.state.deps,
+        account=account,
+        change_id=change_id,
+        body=payload,
+        if_match=request.headers.get("if-match"),
     )
 
 
@@ -219,3 +263,6 @@ def latest_verification(d: DepsDep, account: AccountDep, change_id: RowId) -> di
         "uploaded": True,
         "created_at": v["created_at"].isoformat(),
     }
+
+
+serve_lean(router, twins={patch_change: _patch_change_twin})

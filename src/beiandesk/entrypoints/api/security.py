@@ -210,8 +210,14 @@ def lean(endpoint: F) -> F:
     return endpoint
 
 
-def serve_lean(router: APIRouter) -> None:
-    """Serve the router's ``@lean`` routes as plain ASGI apps behind their ``APIRoute``.
+#: A lean twin of a plain route: ``twin(request, body) -> Response | None``; None = "not the
+#: common case: let FastAPI's own handling answer it".
+Twin = Callable[[Request, bytes], Awaitable[Any]]
+
+
+def serve_lean(router: APIRouter, twins: dict[Callable[..., Any], Twin] | None = None) -> None:
+    """Serve the router's ``@lean`` routes, and the routes given a lean ``twin``, as plain ASGI
+    apps behind their ``APIRoute``.
 
     The route stays what FastAPI declared — matched, documented and refused (405) the same —
     but its handler is ``endpoint(Request)`` and the answer, without FastAPI's per-request
@@ -220,13 +226,19 @@ def serve_lean(router: APIRouter) -> None:
     route's own exception wrapper (a tenth of ``GET /api/v1/websites/{id}``, profiled). An
     exception still reaches the app's problem handlers, through Starlette's
     ``ExceptionMiddleware`` around the router (tested against the plain form).
+
+    A route with a body keeps its plain signature (so its OpenAPI operation is FastAPI's own)
+    and gets a **twin** for its common case (``serve_twin``).
     """
     from fastapi.routing import APIRoute
     from starlette.requests import Request as StarletteRequest
 
+    twins = twins or {}
     for route in router.routes:
         endpoint = getattr(route, "endpoint", None)
-        if isinstance(route, APIRoute) and getattr(endpoint, "__beiandesk_lean__", False):
+        if not isinstance(route, APIRoute):
+            continue
+        if getattr(endpoint, "__beiandesk_lean__", False):
 
             def handler(endpoint: Any) -> Any:
                 async def app(scope: dict, receive: Any, send: Any) -> None:
@@ -236,6 +248,51 @@ def serve_lean(router: APIRouter) -> None:
                 return app
 
             route.app = handler(endpoint)
+        elif endpoint in twins:
+            if getattr(route, "max_body_size", None) is not None:  # the twin reads it first
+                raise ValueError(f"{route.path}: a twin cannot keep the route's max_body_size")
+            route.app = serve_twin(twins.pop(endpoint), route.app)
+    if twins:
+        raise ValueError(f"no route for the twins of {sorted(map(repr, twins))}")
+
+
+def serve_twin(twin: Twin, plain: Any) -> Any:
+    """An ASGI app that reads the body, lets ``twin(request, body)`` answer the common case,
+    and hands everything else to ``plain`` (FastAPI's own handler for the route) with the body
+    replayed — or with the very error reading it raised — so every refusal (a body that is not
+    JSON, not an object, a path parameter that is not an id…) is FastAPI's own, by
+    construction. The twin answers only what FastAPI would have parsed and validated without
+    an error, in the same order of checks after that (the account, then the endpoint)."""
+    from starlette.requests import Request as StarletteRequest
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        request = StarletteRequest(scope, receive, send)
+        try:
+            body = await request.body()
+        except Exception as exc:  # noqa: BLE001 — FastAPI's handler judges it: re-raised there
+            failure = exc
+
+            async def failing() -> dict:
+                raise failure
+
+            await plain(scope, failing, send)
+            return
+        response = await twin(request, body)
+        if response is None:
+            replayed = False
+
+            async def replay() -> dict:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            await plain(scope, replay, send)
+            return
+        await response(scope, receive, send)
+
+    return app
 
 
 async def lean_read(
