@@ -539,3 +539,72 @@ def test_a_save_with_one_event_is_all_or_nothing(deps, order_rows) -> None:  # n
         assert stored.change_id == oid and stored.at == NOW and stored.at.tzinfo == UTC
         assert stored.data == {"fields": ["name"]} and stored.from_state is None
         assert c.execute(select(t.change_orders.c.version)).scalar_one() == version + 1
+
+
+def _real_subject(deps) -> tuple[int, int]:  # noqa: ANN001
+    """The fixture's order and its subject, the subject's personal data truly encrypted."""
+    from sqlalchemy import update
+
+    with deps.uow() as uow:
+        c, cipher = uow.conn, uow.cipher
+        oid, sid = c.execute(select(t.change_orders.c.id, t.change_orders.c.subject_id)).one()
+        principal = {"name": "李明", "id_type": "resident_id", "id_number": "110101199003071234",
+                     "mobile": "13800001111", "email": "li@example.com"}
+        c.execute(
+            update(t.subjects)
+            .where(t.subjects.c.id == sid)
+            .values(id_number_enc=cipher.encrypt("110101199003071234"),
+                    principal_enc=cipher.encrypt_json(principal))
+        )
+        uow.commit()
+    return oid, sid
+
+
+def _subject_reads(monkeypatch) -> list[int]:  # noqa: ANN001
+    """Record every separate read of a subject (``SubjectRepo.get``'s own statement)."""
+    from beiandesk.adapters.db import records
+
+    seen: list[int] = []
+    real = records._SUBJECT.first
+
+    def first(conn, params):  # noqa: ANN001, ANN202
+        seen.append(params["subject_id"])
+        return real(conn, params)
+
+    monkeypatch.setattr(records._SUBJECT, "first", first)
+    return seen
+
+
+def test_an_orders_subject_comes_along_with_its_read(deps, order_rows, monkeypatch) -> None:  # noqa: ANN001
+    """In a read-only unit of work the order's read brings its subject: ``subjects.get`` then
+    answers from it, with no statement of its own, the very ``Subject`` a separate read gives;
+    and only once (a second ``get`` reads again)."""
+    oid, sid = _real_subject(deps)
+    with deps.uow(readonly=True) as uow:
+        separate = uow.subjects.get(sid)
+    assert separate is not None and separate.id == sid
+    assert separate.principal.mobile == "13800001111" and separate.id_number.endswith("1234")
+    seen = _subject_reads(monkeypatch)
+    with deps.uow(readonly=True) as uow:
+        order = uow.changes.get(oid)
+        assert order.subject_id == sid
+        assert uow.subjects.get(sid) == separate
+        assert seen == []  # answered from the order's read
+        assert uow.subjects.get(sid) == separate
+        assert seen == [sid]  # taken once: the second read is its own
+        assert uow.subjects.get(sid + 99) is None
+
+
+def test_a_write_unit_of_work_reads_the_subject_itself(deps, order_rows, monkeypatch) -> None:  # noqa: ANN001
+    """A unit of work that writes keeps nothing along: a subject changed after the order was
+    read is read as it is now."""
+    from sqlalchemy import update
+
+    oid, sid = _real_subject(deps)
+    seen = _subject_reads(monkeypatch)
+    with deps.uow() as uow:
+        uow.changes.get(oid)
+        uow.conn.execute(update(t.subjects).where(t.subjects.c.id == sid).values(name="新主体名称"))
+        assert uow.subjects.get(sid).name == "新主体名称"
+        assert seen == [sid]
+        uow.rollback()

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db import tables as t
+from beiandesk.adapters.db.along import ReadAlong
 from beiandesk.adapters.db.direct import DirectQuery
 from beiandesk.adapters.db.encoding import mobile_key as normalize_mobile_key
 from beiandesk.adapters.db.encoding import subject_values
@@ -112,8 +113,11 @@ _SUBJECT = DirectQuery(select(t.subjects).where(t.subjects.c.id == bindparam("su
 
 
 class SubjectRepo:
-    def __init__(self, conn: Connection, cipher: DataCipher) -> None:
+    def __init__(
+        self, conn: Connection, cipher: DataCipher, along: ReadAlong | None = None
+    ) -> None:
         self.conn, self.cipher = conn, cipher
+        self._along = along  # rows another repository read with its own (``along.py``)
 
     def _to(self, row) -> Subject:
         return Subject(
@@ -130,7 +134,9 @@ class SubjectRepo:
         )
 
     def get(self, subject_id: int) -> Subject | None:
-        row = _SUBJECT.first(self.conn, {"subject_id": subject_id})
+        row = None if self._along is None else self._along.take("subjects", subject_id)
+        if row is None:
+            row = _SUBJECT.first(self.conn, {"subject_id": subject_id})
         return self._to(row) if row else None
 
     def list(self, account_id: int | None = None) -> list[Subject]:
@@ -156,7 +162,9 @@ class SubjectRepo:
 
     def add(self, s: Subject, now: datetime) -> Subject:
         res = self.conn.execute(
-            insert(t.subjects).values(**subject_values(self.cipher, s, s.account_id), created_at=now)
+            insert(t.subjects).values(
+                **subject_values(self.cipher, s, s.account_id), created_at=now
+            )
         )
         return Subject(**{**s.__dict__, "id": res.inserted_primary_key[0]})
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db.accounts import AccountAdminRepo
+from beiandesk.adapters.db.along import ReadAlong
 from beiandesk.adapters.db.audit import AuditRepo
 from beiandesk.adapters.db.changes import ChangeRepo
 from beiandesk.adapters.db.outbox import OutboxRepo
@@ -73,9 +74,9 @@ def _wal_sync(engine: Engine) -> WalSync | None:
 #: sixteen; building them all was a third of an empty read-only unit of work).
 _REPOS: dict[str, Callable[[Any], Any]] = {
     "accounts": lambda u: AccountRepo(u.conn),
-    "subjects": lambda u: SubjectRepo(u.conn, u.cipher),
+    "subjects": lambda u: SubjectRepo(u.conn, u.cipher, u.read_along),
     "websites": lambda u: WebsiteRepo(u.conn, u.cipher),
-    "changes": lambda u: ChangeRepo(u.conn, u.cipher),
+    "changes": lambda u: ChangeRepo(u.conn, u.cipher, u.read_along),
     "outbox": lambda u: OutboxRepo(u.conn, u.cipher),
     "webhooks": lambda u: WebhookRepo(u.conn, u.cipher),
     "auth_codes": lambda u: AuthCodeRepo(u.conn),
@@ -124,6 +125,9 @@ class SqlUnitOfWork:
         self._readers = readers if readonly else None
         self._writers = None if readonly else writers
         self._after: list[Callable[[], Any]] = []
+        #: Rows one repository read along with its own for another (``along.py``): read-only
+        #: units of work only.
+        self.read_along = ReadAlong() if readonly else None
         #: Called after commit with the outbox rows the repositories queued by themselves
         #: (webhook deliveries fanned out from timeline events), to wake the worker at once.
         self._on_queued = on_queued
