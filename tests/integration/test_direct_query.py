@@ -608,3 +608,119 @@ def test_a_write_unit_of_work_reads_the_subject_itself(deps, order_rows, monkeyp
         assert uow.subjects.get(sid).name == "新主体名称"
         assert seen == [sid]
         uow.rollback()
+
+
+def _lone_save_answers(monkeypatch) -> list:  # noqa: ANN001
+    """Record what every lone save (``_SAVE_ALONE``, PostgreSQL's one-statement save) answered."""
+    from beiandesk.adapters.db import changes as changes_repo
+
+    answers: list = []
+    real = changes_repo._SAVE_ALONE.first
+
+    def first(conn, params):  # noqa: ANN001, ANN202
+        answers.append(real(conn, params))
+        return answers[-1]
+
+    monkeypatch.setattr(changes_repo._SAVE_ALONE, "first", first)
+    return answers
+
+
+def _edit(deps):  # noqa: ANN001, ANN202
+    """The fixture's order read in a read-only unit of work, edited, with its one new event, and
+    what a write unit of work needs to save it (as ``services.changes`` does)."""
+    from beiandesk.domain.model import Event
+
+    with deps.uow(readonly=True) as uow:
+        oid = uow.conn.execute(select(t.change_orders.c.id)).scalar_one()
+        order = uow.changes.get(oid)
+        loaded = uow.changes.loaded(oid)
+    order.version += 1
+    order.new_events.append(
+        Event(at=NOW.astimezone(timezone(timedelta(hours=8))), kind="edited", state="draft",
+              actor="alice", message="保存网站信息：网站名称", data={"fields": ["name"]})
+    )
+    return oid, order, loaded
+
+
+def _stored(app, oid: int) -> tuple[int, list, int]:  # noqa: ANN001
+    """The order's version, its timeline rows and the queued deliveries, read on a connection of
+    its own (what another node sees)."""
+    with app.engine.connect().execution_options(sqlite_begin="DEFERRED") as c:
+        version = c.execute(select(t.change_orders.c.version).where(t.change_orders.c.id == oid)).scalar_one()
+        events = c.execute(select(t.events).where(t.events.c.change_id == oid)).all()
+        queued = c.execute(select(func.count()).select_from(t.outbox)).scalar_one()
+    return version, events, queued
+
+
+def test_a_lone_save_is_one_statement_committed_when_it_answers(app, deps, order_rows, monkeypatch) -> None:  # noqa: ANN001
+    """On PostgreSQL a unit of work whose only write is the save of an order with one event (a
+    PATCH's) runs it as one statement in autocommit: stored, event and all, the moment it
+    answers — another connection sees both before the unit of work's (empty) commit — and the
+    event exactly as the transactional save stores it (UTC, JSON). SQLite saves as before."""
+    answers = _lone_save_answers(monkeypatch)
+    oid, order, loaded = _edit(deps)
+    before = _stored(app, oid)[0]
+    pg = app.engine.dialect.name == "postgresql"
+    with deps.uow() as uow:
+        uow.changes.adopt(oid, loaded)
+        uow.changes.save(order)
+        assert order.new_events == []
+        seen = _stored(app, oid)
+        if pg:
+            assert answers == [(oid,)]
+            assert seen[0] == before + 1 and len(seen[1]) == 1  # committed already
+        else:
+            assert answers == []
+            assert seen[0] == before and seen[1] == []  # in the transaction, not yet committed
+        uow.commit()
+    version, events, queued = _stored(app, oid)
+    assert version == before + 1 and queued == 0
+    [e] = events
+    assert e.at == NOW and e.at.tzinfo == UTC and e.data == {"fields": ["name"]}
+    assert (e.kind, e.state, e.from_state, e.actor) == ("edited", "draft", None, "alice")
+    # The kept writer is back out of autocommit: the next unit of work is a transaction again.
+    with deps.uow() as uow:
+        uow.conn.execute(t.change_orders.update().values(authority_reason="回滚"))
+        uow.rollback()
+    with app.engine.connect() as c:
+        assert c.execute(select(t.change_orders.c.authority_reason)).scalar_one() != "回滚"
+
+
+@pytest.mark.parametrize("why", ["stale", "webhook"])
+def test_a_lone_save_writes_nothing_when_stale_or_a_webhook_is_live(  # noqa: ANN001
+    app, deps, order_rows, monkeypatch, why
+) -> None:
+    """The lone save writes nothing when the version read is no longer stored or a webhook is
+    live; the save then goes on as before: a ``VersionConflict`` with nothing stored, or the
+    event stored once and its delivery queued with it."""
+    from beiandesk.domain import webhooks as webhook_rules
+    from beiandesk.domain.errors import VersionConflict
+
+    answers = _lone_save_answers(monkeypatch)
+    oid, order, loaded = _edit(deps)
+    before = _stored(app, oid)[0]
+    if why == "webhook":
+        with deps.uow() as uow:
+            uow.conn.execute(
+                insert(t.webhooks).values(
+                    url="https://hooks.example.com/x", events=[webhook_rules.ALL],
+                    secret_enc="x", created_at=NOW, created_by="admin",
+                )
+            )
+            uow.commit()
+    else:
+        loaded = (loaded[0] - 1, *loaded[1:])  # as if read before a save in between
+    with deps.uow() as uow:
+        uow.changes.adopt(oid, loaded)
+        if why == "stale":
+            with pytest.raises(VersionConflict):
+                uow.changes.save(order)
+        else:
+            uow.changes.save(order)
+            uow.commit()
+    assert answers == ([None] if app.engine.dialect.name == "postgresql" else [])
+    version, events, queued = _stored(app, oid)
+    if why == "stale":
+        assert (version, events, queued) == (before, [], 0)
+    else:
+        assert version == before + 1 and len(events) == 1 and queued == 1

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
+from psycopg.pq import TransactionStatus
 from sqlalchemy.exc import IntegrityError
 
 from beiandesk.adapters.crypto import DataCipher
@@ -78,6 +79,25 @@ _INSERT_EVENT = insert(t.events)
 #: tenth of a PATCH's use case).
 _EVENT_COLUMNS = ("change_id", "at", "kind", "from_state", "state", "actor", "message", "data")
 _ADD_EVENTS = DirectWrite(insert(t.events).values({c: bindparam(c) for c in _EVENT_COLUMNS}))
+#: ``ChangeRepo._save_alone``: the save and its one timeline row in one statement, only if the
+#: version loaded is still stored and no webhook is live (none to fan the event out to):
+#: ``WITH saved AS (UPDATE … RETURNING id) INSERT INTO events … SELECT … FROM saved``.
+_SAVED_ALONE = (
+    _SAVE_STMT.where(~exists(select(t.webhooks.c.id).where(t.webhooks.c.deleted_at.is_(None))))
+    .returning(t.change_orders.c.id)
+    .cte("saved")
+)
+_SAVE_ALONE = DirectWrite(
+    insert(t.events)
+    .from_select(
+        _EVENT_COLUMNS,
+        select(
+            _SAVED_ALONE.c.id,
+            *(bindparam(f"e_{c}", type_=t.events.c[c].type) for c in _EVENT_COLUMNS[1:]),
+        ),
+    )
+    .returning(t.events.c.change_id)
+)
 #: An order by id with its current round's calls (``_calls``), on the driver's cursor
 #: (``direct.py``): every read of one order (each PATCH reads it to judge the edit) paid more for
 #: building and wrapping its statements than for running them; and one statement, not two, is
@@ -86,6 +106,7 @@ _ADD_EVENTS = DirectWrite(insert(t.events).values({c: bindparam(c) for c in _EVE
 #: The order's subject comes along too (``subj_…`` columns): every edit judges the order
 #: against its subject, and its separate read was a seventh of a save on PostgreSQL (measured);
 #: ``SubjectRepo.get`` answers from it in the same read-only unit of work (``ReadAlong``).
+IDLE = TransactionStatus.IDLE
 _CALL_COLUMNS = ("id", "at", "outcome", "note", "reviewer")
 _SUBJECT_COLUMNS = tuple(c.name for c in t.subjects.c)
 _ORDER = DirectQuery(
@@ -311,6 +332,15 @@ class ChangeRepo:
             if loaded_round != o.round:  # resubmitted: the calls held now are all new
                 known_calls = 0
             params = {**self._values(o), "b_id": o.id, "b_loaded": loaded_version}
+            if (
+                len(o.new_events) == 1
+                and len(o.calls) == known_calls
+                and self._subs is None
+                and self._save_alone(params, o.new_events[0])
+            ):
+                self._loaded[o.id] = (o.version, o.round, len(o.calls))
+                o.new_events.clear()
+                return o
             if o.new_events and self._subs is None and self.conn.dialect.update_returning:
                 answer = _SAVE_COUNTING_WEBHOOKS.first(self.conn, params)
                 saved = 0 if answer is None else 1
@@ -366,6 +396,49 @@ class ChangeRepo:
                 _ADD_EVENTS.execute_many(self.conn, rows)
             o.new_events.clear()
         return o
+
+    def _save_alone(self, params: dict[str, Any], event: Event) -> bool:
+        """PostgreSQL, a unit of work that has run nothing yet: the save and its one timeline
+        row as **one** statement in autocommit (``_SAVE_ALONE``) — atomic as a statement is,
+        committed when it answers — instead of BEGIN, UPDATE, INSERT and COMMIT: three round
+        trips fewer per save. It writes nothing (False) when the version is stale or a webhook
+        is live (that event must be fanned out with it, in one transaction): the caller then
+        saves as before, and that save raises ``VersionConflict`` or fans out.
+
+        The unit of work's own COMMIT afterwards is nothing: psycopg sends none when no
+        transaction is open."""
+        if self.conn.dialect.name != "postgresql":
+            return False
+        raw = self.conn.connection.dbapi_connection
+        if self.conn.connection.driver_connection.info.transaction_status != IDLE:
+            return False  # something ran in this unit of work already: stay in its transaction
+        row = {f"e_{c}": v for c, v in self._event_row(params["b_id"], event).items()}
+        raw.autocommit = True
+        try:
+            answer = _SAVE_ALONE.first(self.conn, {**params, **row})
+        except BaseException:
+            # The statement's own error (or a cancellation) is the one to raise; a connection
+            # that cannot be set back is dropped, never kept in autocommit for a later write.
+            try:
+                raw.autocommit = False
+            except Exception:  # noqa: BLE001
+                self.conn.invalidate()
+            raise
+        raw.autocommit = False
+        return answer is not None
+
+    @staticmethod
+    def _event_row(change_id: int, e: Event) -> dict[str, Any]:
+        return dict(
+            change_id=change_id,
+            at=e.at,
+            kind=e.kind,
+            from_state=e.from_state,
+            state=e.state,
+            actor=e.actor,
+            message=e.message,
+            data=e.data,
+        )
 
     def current_version(self, change_id: int) -> int:
         row = self.conn.execute(
