@@ -203,3 +203,31 @@ def test_saves_reuse_a_kept_writer_and_a_killed_one_is_replaced(app, writes, dat
 
     first, second, third = run_in_own_loop(main)
     assert first == second and third != first
+
+
+def test_a_pinged_writer_opens_no_transaction_so_the_save_is_one_statement(client, monkeypatch) -> None:  # noqa: ANN001
+    """A kept writer idle past ``ALIVE_S`` is pinged in autocommit: no transaction is left open
+    by the ping, so a PATCH after a pause is still the one-statement save
+    (``ChangeRepo._save_alone``), on the loop's async driver."""
+    from beiandesk.adapters.db import changes as changes_repo
+    from beiandesk.adapters.db.uow import PgWriterPool
+
+    answers: list = []
+    real = changes_repo._SAVE_ALONE.first
+    monkeypatch.setattr(
+        changes_repo._SAVE_ALONE,
+        "first",
+        lambda conn, params: answers.append(real(conn, params)) or answers[-1],
+    )
+    monkeypatch.setattr(PgWriterPool, "ALIVE_S", 0.0)  # every save's writer is pinged first
+    h, draft = _draft(client)
+    for version in (1, 2):
+        r = client.patch(
+            f"/api/v1/changes/{draft['id']}",
+            headers={**h, "If-Match": f'"{version}"'},
+            json={"name": f"暂停后保存{version}"},
+        )
+        assert r.status_code == 200 and r.headers["etag"] == f'"{version + 1}"', r.text
+    assert answers == [(draft["id"],), (draft["id"],)]
+    events = client.get(f"/api/v1/changes/{draft['id']}/events", headers=h).json()
+    assert sum(e["kind"] == "edited" for e in events) >= 1

@@ -445,17 +445,21 @@ class PgReaderPool(ReaderPool):
         conn = self._connection()
         if time.monotonic() - conn.info.get(_USED, 0.0) > self.ALIVE_S:
             try:
-                # Through the DBAPI cursor, not the driver's connection: the same call on the
-                # sync driver and on the async one under a greenlet (``adapters/db/on_loop.py``).
-                cur = conn.connection.cursor()
-                try:
-                    cur.execute("SELECT 1")
-                finally:
-                    cur.close()
+                self._ping(conn)
             except Exception:  # noqa: BLE001 - gone (a restart, a timeout): a fresh one
                 self.discard(conn)
                 conn = self.engine.connect().execution_options(**self.options)
         return conn, _ReadTx(conn, begun=False)
+
+    @staticmethod
+    def _ping(conn: Any) -> None:
+        # Through the DBAPI cursor, not the driver's connection: the same call on the sync
+        # driver and on the async one under a greenlet (``adapters/db/on_loop.py``).
+        cur = conn.connection.cursor()
+        try:
+            cur.execute("SELECT 1")
+        finally:
+            cur.close()
 
     def give(self, conn: Any, tx: _ReadTx) -> None:
         if not conn.closed and not conn.invalidated:
@@ -475,6 +479,18 @@ class PgWriterPool(PgReaderPool):
 
     def take(self) -> Any:  # type: ignore[override]
         return super().take()[0]
+
+    @staticmethod
+    def _ping(conn: Any) -> None:
+        """The ping in autocommit (setting it sends nothing): outside a transaction, it opens
+        none — a BEGIN fewer, and the save after a pause can still be one statement
+        (``ChangeRepo._save_alone``)."""
+        raw = conn.connection.dbapi_connection
+        raw.autocommit = True
+        try:
+            PgReaderPool._ping(conn)
+        finally:
+            raw.autocommit = False
 
     def give(self, conn: Any) -> None:  # type: ignore[override]
         if not conn.closed and not conn.invalidated:
