@@ -108,6 +108,28 @@ def test_malformed_json_names_the_problem(client, h, cid) -> None:
     assert body["errors"][0]["field"] == ""
 
 
+@pytest.mark.parametrize(("path", "headers", "raw", "message"), [
+    # the body is JSON but not an object, or not JSON by its content type
+    ("", {"Content-Type": "application/json"}, b"[1]",
+     "请求参数不正确：请求体 须为 JSON 对象（Content-Type: application/json）。"),
+    ("", {"Content-Type": "text/plain"}, b'{"name": "x"}',
+     "请求参数不正确：请求体 须为 JSON 对象（Content-Type: application/json）。"),
+    # a field of the wrong type, too long; an id out of range or not a number
+    ("", {"Content-Type": "application/json"}, b'{"name": 5}', "请求参数不正确：name 须为字符串。"),
+    ("", {"Content-Type": "application/json"}, b'{"domains": "a.cn"}',
+     "请求参数不正确：domains 须为数组。"),
+    ("0", {"Content-Type": "application/json"}, b'{"name": "x"}',
+     "请求参数不正确：path.change_id 须不小于 1。"),
+    ("abc", {"Content-Type": "application/json"}, b'{"name": "x"}',
+     "请求参数不正确：path.change_id 须为整数。"),
+])
+def test_type_errors_are_said_in_words(client, h, cid, path, headers, raw, message) -> None:  # noqa: ANN001
+    """What pydantic found wrong, said in Chinese rather than a bare "取值不正确"."""
+    r = client.patch(f"/api/v1/changes/{path or cid}", headers={**h, "If-Match": "*", **headers}, content=raw)
+    body = assert_problem(r, 422, "invalid_request")
+    assert body["message"] == message, body
+
+
 @pytest.mark.parametrize("body", [
     {"accept_terms": "maybe", "accept_privacy": True},
     {"accept_terms": [True], "accept_privacy": True},

@@ -53,6 +53,25 @@ def problem(
     )
 
 
+#: pydantic's error types, said in Chinese (``{…}``: the error's own context, e.g. the bound).
+_KIND_MESSAGES = {
+    "dict_type": "须为 JSON 对象",
+    "list_type": "须为数组",
+    "string_type": "须为字符串",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "bool_type": "须为 true 或 false",
+    "bool_parsing": "须为 true 或 false",
+    "greater_than_equal": "须不小于 {ge}",
+    "less_than_equal": "须不大于 {le}",
+    "greater_than": "须大于 {gt}",
+    "string_too_long": "过长（最多 {max_length} 个字符）",
+    "string_too_short": "过短（至少 {min_length} 个字符）",
+    "too_long": "过多（最多 {max_length} 项）",
+}
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
     items = []
     for err in exc.errors()[:20]:
@@ -71,8 +90,13 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
             )
         elif kind == "control_character":
             msg = "含有不允许的控制字符（如 NUL）"
+        elif kind == "dict_type" and not loc:  # the body itself: not JSON, or not an object
+            msg = "须为 JSON 对象（Content-Type: application/json）"
         else:
-            msg = "取值不正确"
+            try:
+                msg = _KIND_MESSAGES.get(kind, "取值不正确").format(**(err.get("ctx") or {}))
+            except (KeyError, IndexError, ValueError):  # a context without the bound named
+                msg = "取值不正确"
         items.append({"field": loc, "message": msg, "type": kind})
     first = items[0] if items else {"field": "", "message": "请求参数不正确"}
     return f"请求参数不正确：{first['field'] or '请求体'} {first['message']}。", items
