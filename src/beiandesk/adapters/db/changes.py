@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
 from psycopg.pq import TransactionStatus
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from beiandesk.adapters.crypto import DataCipher
@@ -79,6 +79,8 @@ _INSERT_EVENT = insert(t.events)
 #: tenth of a PATCH's use case).
 _EVENT_COLUMNS = ("change_id", "at", "kind", "from_state", "state", "actor", "message", "data")
 _ADD_EVENTS = DirectWrite(insert(t.events).values({c: bindparam(c) for c in _EVENT_COLUMNS}))
+#: psycopg's "no transaction open" (``ChangeRepo._save_alone``).
+IDLE = TransactionStatus.IDLE
 #: ``ChangeRepo._save_alone``: the save and its one timeline row in one statement, only if the
 #: version loaded is still stored and no webhook is live (none to fan the event out to):
 #: ``WITH saved AS (UPDATE … RETURNING id) INSERT INTO events … SELECT … FROM saved``.
@@ -106,7 +108,6 @@ _SAVE_ALONE = DirectWrite(
 #: The order's subject comes along too (``subj_…`` columns): every edit judges the order
 #: against its subject, and its separate read was a seventh of a save on PostgreSQL (measured);
 #: ``SubjectRepo.get`` answers from it in the same read-only unit of work (``ReadAlong``).
-IDLE = TransactionStatus.IDLE
 _CALL_COLUMNS = ("id", "at", "outcome", "note", "reviewer")
 _SUBJECT_COLUMNS = tuple(c.name for c in t.subjects.c)
 _ORDER = DirectQuery(
@@ -368,19 +369,7 @@ class ChangeRepo:
                 ],
             )
         if o.new_events:
-            rows = [
-                dict(
-                    change_id=o.id,
-                    at=e.at,
-                    kind=e.kind,
-                    from_state=e.from_state,
-                    state=e.state,
-                    actor=e.actor,
-                    message=e.message,
-                    data=e.data,
-                )
-                for e in o.new_events
-            ]
+            rows = [self._event_row(o.id, e) for e in o.new_events]
             if self._subs is None:
                 self._subs = webhooks.subscriptions(self.conn)
             subs = self._subs
