@@ -43,6 +43,21 @@ def _header(scope: dict, name: bytes) -> bytes | None:
     return None
 
 
+def replaying(body: bytes, receive: Any) -> Any:
+    """An ASGI ``receive`` that gives the body already read, whole, once — then the
+    connection's own messages (a disconnect) as before."""
+    replayed = False
+
+    async def replay() -> dict:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class RequestGuard:
     """Authenticate API writes before their body is read; cap non-upload bodies."""
 
@@ -97,16 +112,7 @@ class RequestGuard:
         if _has_controls(body):
             await _control_refusal(scope)(scope, _no_body, send)
             return
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     async def _authenticate(self, scope: dict) -> Any:
         from beiandesk.services import auth

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from beiandesk.domain.model import Account
-from beiandesk.entrypoints.api.guard import ACCOUNT_STATE
+from beiandesk.entrypoints.api.guard import ACCOUNT_STATE, replaying
 from beiandesk.entrypoints.api.responses import FastJSONResponse
 from beiandesk.services import auth
 from beiandesk.services.deps import Deps
@@ -279,16 +279,7 @@ def serve_twin(twin: Twin, plain: Any) -> Any:
             return
         response = await twin(request, body)
         if response is None:
-            replayed = False
-
-            async def replay() -> dict:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
-
-            await plain(scope, replay, send)
+            await plain(scope, replaying(body, receive), send)
             return
         await response(scope, receive, send)
 
