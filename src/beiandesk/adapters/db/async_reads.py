@@ -5,7 +5,9 @@ with the sync driver: the loop stood still until PostgreSQL answered. Measured u
 (``GET /api/v1/websites/{id}``, 32 connections, 100,000 websites): the server's one thread was
 busy only three quarters of the time, the rest spent in ``poll()`` for the answer, while
 PostgreSQL's own work waited for the next request. Awaited on psycopg's ``AsyncConnection``,
-the loop serves other requests meanwhile.
+the loop serves other requests meanwhile; each kept connection stays registered with its loop
+and keeps one cursor for its reads (``pg_wait.KeptConnection``: half the driver's CPU per
+read).
 
 The statements are the sync repositories' own (``DirectQuery``, compiled by SQLAlchemy for
 the dialect, each column through its type's result processor) and the rows become domain
@@ -34,6 +36,7 @@ from sqlalchemy import Engine, event, literal_column, select, true
 
 from beiandesk.adapters.crypto import DataCipher
 from beiandesk.adapters.db.direct import DirectQuery
+from beiandesk.adapters.db.pg_wait import KeptConnection
 from beiandesk.adapters.db.records import (
     _SUBJECT,
     _WEBSITE_WITH_OWNER,
@@ -84,17 +87,15 @@ class _LoopConnections:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
         self.loop = weakref.ref(loop)
-        self.free: list[psycopg.AsyncConnection] = []
+        self.free: list[KeptConnection] = []
         self.slots = asyncio.Semaphore(size)
 
 
-def _finish(conns: list[psycopg.AsyncConnection]) -> None:
-    """Close connections without a loop (the loop they waited on may be gone): the driver's
-    own synchronous ``finish`` of the libpq connection."""
+def _finish(conns: list[KeptConnection]) -> None:
+    """Close connections from anywhere (the loop they waited on may be gone or another
+    thread's): ``KeptConnection.finish``, the libpq connection closed synchronously."""
     while conns:
-        conn = conns.pop()
-        if not conn.closed:
-            conn.pgconn.finish()
+        conns.pop().finish()
 
 
 class PgAsyncReads:
@@ -175,7 +176,7 @@ class PgAsyncReads:
             reused = bool(kept.free)
             conn = kept.free.pop() if reused else await self._connect()
             try:
-                row = await query.first_async(conn, self.dialect, params)
+                row = await query.first_async(conn.point_cursor, self.dialect, params)
             except psycopg.OperationalError:
                 _finish([conn])
                 if not reused:
@@ -184,7 +185,7 @@ class PgAsyncReads:
                 # read once more on a fresh one, as the sync readers' ping would have.
                 conn = await self._connect()
                 try:
-                    row = await query.first_async(conn, self.dialect, params)
+                    row = await query.first_async(conn.point_cursor, self.dialect, params)
                 except BaseException:
                     _finish([conn])
                     raise
@@ -197,8 +198,8 @@ class PgAsyncReads:
                 kept.free.append(conn)
             return row
 
-    async def _connect(self) -> psycopg.AsyncConnection:
-        return await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+    async def _connect(self) -> KeptConnection:
+        return await KeptConnection.connect(self.conninfo, autocommit=True)
 
     def close(self) -> None:
         """Close every kept connection (``engine.dispose()``: before ``serve --workers``

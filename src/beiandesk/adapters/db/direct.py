@@ -95,19 +95,16 @@ class DirectQuery:
         prepared, raw = self._run(conn, params, many=False)
         return None if raw is None else self._row(prepared, raw)
 
-    async def first_async(self, aconn: Any, dialect: Dialect, params: Mapping[str, Any]) -> Any:
-        """``first`` on an async driver connection (psycopg's ``AsyncConnection``, in
-        autocommit): the same statement as the dialect compiles it, the same processors, so
-        the same row as ``first`` gives (tested side by side)."""
+    async def first_async(self, cursor: Any, dialect: Dialect, params: Mapping[str, Any]) -> Any:
+        """``first`` on an async driver's cursor (psycopg's ``AsyncCursor`` of a connection in
+        autocommit, kept open by its caller for the next read): the same statement as the
+        dialect compiles it, the same processors, so the same row as ``first`` gives (tested
+        side by side)."""
         prepared, args = self._prepare(dialect, params)
-        cursor = aconn.cursor()
-        try:
-            await cursor.execute(prepared.sql, args)
-            raw = await cursor.fetchone()
-            if prepared.processors is None:
-                prepared.bind(self.stmt, dialect, cursor.description)
-        finally:
-            await cursor.close()
+        await cursor.execute(prepared.sql, args)
+        raw = await cursor.fetchone()
+        if prepared.processors is None:
+            prepared.bind(self.stmt, dialect, cursor.description)
         return None if raw is None else self._row(prepared, raw)
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
