@@ -156,6 +156,9 @@ class PgAsyncReads:
 
     def _connections(self) -> _LoopConnections:
         loop = asyncio.get_running_loop()
+        kept = self._loops.get(id(loop))  # the common case, without the lock (dict.get is atomic)
+        if kept is not None and kept.loop() is loop and self._pid == os.getpid():
+            return kept
         with self._guard:
             if self._pid != os.getpid():  # a forked child: the parent's sockets are not its own
                 self._loops, self._pid = {}, os.getpid()
