@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -172,12 +173,16 @@ def test_waits_with_a_timeout_and_waits_to_write_are_psycopgs_own(loop_class, co
         return await real(self, gen, *args, **kwargs)
 
     monkeypatch.setattr(psycopg.AsyncConnection, "wait", spied)
-    big = "x" * (24 << 20)  # more than a loopback socket's send buffer: the send waits to write
+    big = "x" * (1 << 20)
 
     async def main(loop) -> tuple:  # noqa: ANN001
         conn = await KeptConnection.connect(conninfo, autocommit=True)
         other = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         first = await _read(conn, 1)  # registered
+        # A small send buffer on the connection's socket, so the big statement must wait to
+        # write whatever the machine's buffers have grown to.
+        with socket.socket(fileno=os.dup(conn.pgconn.socket)) as same:
+            same.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         cur = conn.point_cursor
         await cur.execute("SELECT length(%s)", (big,))
         length = (await cur.fetchone())[0]
@@ -192,7 +197,7 @@ def test_waits_with_a_timeout_and_waits_to_write_are_psycopgs_own(loop_class, co
         return first[0], length, after_write, second[0], got, third[0]
 
     first, length, (watched, writes), second, got, third = _run(loop_class, main)
-    assert (first, length, second, third) == (2, 24 << 20, 3, 4)
+    assert (first, length, second, third) == (2, 1 << 20, 3, 4)
     assert watched is None and writes >= 1  # the write wait went to psycopg, off our loop
     assert got == ["hello"] and any(t is not None for t in own)  # notifies' timed wait too
 
