@@ -10,10 +10,12 @@ PostgreSQL only."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -238,7 +240,7 @@ def test_finish_from_another_thread_takes_the_socket_off_the_running_loop(loop_c
             return conn, conn.pgconn.socket
 
         conn, fd = on_loop(open_and_read())
-        assert conn._watched[:2] == (loop, fd)
+        assert (conn._watched[0](), conn._watched[1]) == (loop, fd)
         removals = len(loop.removals)
         conn.finish()  # this thread is not the loop's: closed there, and waited for
         assert conn.closed and conn._watched is None
@@ -296,4 +298,21 @@ def test_finish_after_the_loop_has_ended(loop_class, conninfo) -> None:  # noqa:
 
     conn = _run(loop_class, main)  # that loop is closed now
     conn.finish()
+    assert conn.closed and conn._watched is None
+
+
+def test_an_ended_loop_is_not_kept_alive_by_its_connections_or_its_watchdog(loop_class, conninfo) -> None:  # noqa: ANN001, E501
+    refs = []
+
+    async def main(loop) -> KeptConnection:  # noqa: ANN001
+        refs.append(weakref.ref(loop))
+        conn = await KeptConnection.connect(conninfo, autocommit=True)
+        await _read(conn, 1)  # registered, and the loop's watchdog made
+        assert loop in pg_wait._WATCHDOGS
+        return conn
+
+    conn = _run(loop_class, main)  # closed, and no one else holds it
+    gc.collect()
+    assert refs[0]() is None  # the open connection held it weakly, and so did the watchdogs
+    conn.finish()  # nothing to take it off: closed all the same
     assert conn.closed and conn._watched is None

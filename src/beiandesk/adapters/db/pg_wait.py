@@ -81,23 +81,23 @@ def _has_input(fileno: int) -> bool:
 
 
 class _Watchdog:
-    """The loop's one timer for its kept connections' waits (see the module docstring)."""
+    """A loop's one timer for its kept connections' waits (see the module docstring). It holds
+    no reference to its loop (the loop is its key in ``_WATCHDOGS``, a weak one)."""
 
-    __slots__ = ("loop", "waiting", "armed", "__weakref__")
+    __slots__ = ("waiting", "armed", "__weakref__")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
         #: connection → whether it was already waiting at the last tick (the same wait).
         self.waiting: dict[KeptConnection, bool] = {}
         self.armed = False
 
-    def watch(self, conn: KeptConnection) -> None:
+    def watch(self, conn: KeptConnection, loop: asyncio.AbstractEventLoop) -> None:
         self.waiting[conn] = False
         if not self.armed:
             self.armed = True
-            self.loop.call_later(WATCHDOG_TICK, self._tick)
+            loop.call_later(WATCHDOG_TICK, self._tick, loop)
 
-    def _tick(self) -> None:
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
         self.armed = False
         waiting = self.waiting
         for conn, seen in list(waiting.items()):
@@ -107,7 +107,7 @@ class _Watchdog:
                 waiting[conn] = True
         if waiting:
             self.armed = True
-            self.loop.call_later(WATCHDOG_TICK, self._tick)
+            loop.call_later(WATCHDOG_TICK, self._tick, loop)
 
 
 _WATCHDOGS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Watchdog] = (
@@ -118,7 +118,7 @@ _WATCHDOGS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Watchdog] = (
 def _watchdog(loop: asyncio.AbstractEventLoop) -> _Watchdog:
     dog = _WATCHDOGS.get(loop)
     if dog is None:
-        dog = _WATCHDOGS[loop] = _Watchdog(loop)
+        dog = _WATCHDOGS[loop] = _Watchdog()
     return dog
 
 
@@ -127,7 +127,9 @@ class KeptConnection(psycopg.AsyncConnection):
     point reads: a fresh cursor per read cost about as much as the wait saves (its row loaders
     looked up again for every statement)."""
 
-    _watched: tuple[asyncio.AbstractEventLoop, int, _Watchdog] | None = None
+    #: (the loop, weakly: an ended loop is not kept alive by its connections; the socket's
+    #: number as registered; the loop's watchdog)
+    _watched: tuple[weakref.ref[asyncio.AbstractEventLoop], int, _Watchdog] | None = None
     _waiter: asyncio.Future[None] | None = None
     _stalled = False  # the last wait was ended by the watchdog
     _cursor: psycopg.AsyncCursor[Any] | None = None
@@ -152,15 +154,15 @@ class KeptConnection(psycopg.AsyncConnection):
                 self._unwatch()
                 return await super().wait(_resumed(wanted, gen), **kwargs)
             watched = self._watched
-            if self._stalled or watched is None or watched[0] is not loop:
+            if self._stalled or watched is None or watched[0]() is not loop:
                 self._stalled = False
                 self._unwatch()
                 fileno = self.pgconn.socket
                 loop.add_reader(fileno, self._readable)
-                watched = self._watched = (loop, fileno, _watchdog(loop))
+                watched = self._watched = (weakref.ref(loop), fileno, _watchdog(loop))
             dog = watched[2]
             self._waiter = waiter = loop.create_future()
-            dog.watch(self)
+            dog.watch(self, loop)
             try:
                 await waiter
             finally:
@@ -193,8 +195,8 @@ class KeptConnection(psycopg.AsyncConnection):
         watched = self._watched
         if watched is None:
             return True
-        loop, fileno, _dog = watched
-        if not loop.is_closed():  # a closed loop holds nothing any more
+        loop, fileno = watched[0](), watched[1]
+        if loop is not None and not loop.is_closed():  # an ended loop holds nothing any more
             if _running_loop() is not loop and loop.is_running():
                 return False
             loop.remove_reader(fileno)
@@ -204,28 +206,35 @@ class KeptConnection(psycopg.AsyncConnection):
     def finish(self) -> None:
         """Close the connection now, from any thread, its socket off the loop first."""
         if not self._unwatch():
-            loop = self._watched[0]  # type: ignore[index]
-            done = threading.Event()
-
-            def there() -> None:
-                try:
-                    self.finish()
-                finally:
-                    done.set()
-
-            try:
-                loop.call_soon_threadsafe(there)
-            except RuntimeError:  # that loop closed meanwhile: nothing to take it off
-                self._watched = None
-            else:
-                if done.wait(FINISH_WAIT):
-                    return
-                if not loop.is_closed():  # busy: it closes the connection when it gets there
-                    log.warning("PostgreSQL connection: closed by its busy event loop later")
-                    return
-                self._watched = None
+            watched = self._watched  # (the loop's thread may have taken it off meanwhile)
+            loop = None if watched is None else watched[0]()
+            if loop is not None and self._finish_there(loop):
+                return
+            self._watched = None
         if not self.closed:
             self.pgconn.finish()
+
+    def _finish_there(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """``finish`` on the loop's own thread, waited for. False when that loop closed
+        before it could (then nothing holds the socket any more)."""
+        done = threading.Event()
+
+        def there() -> None:
+            try:
+                self.finish()
+            finally:
+                done.set()
+
+        try:
+            loop.call_soon_threadsafe(there)
+        except RuntimeError:  # closed meanwhile
+            return False
+        if done.wait(FINISH_WAIT):
+            return True
+        if loop.is_closed():
+            return False
+        log.warning("PostgreSQL connection: closed by its busy event loop later")
+        return True  # that loop closes it when it gets there
 
     async def close(self) -> None:
         if self._unwatch():
