@@ -7,11 +7,15 @@ an ended loop and of a disposed engine are closed. PostgreSQL only."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import psycopg
 import pytest
+import uvloop
 from sqlalchemy import func, literal_column, select
 
+from beiandesk.adapters.db import pg_wait
 from beiandesk.adapters.db.async_reads import PgAsyncReads
 from beiandesk.adapters.db.direct import DirectQuery
 from tests.own_loop import run_in_own_loop
@@ -127,6 +131,41 @@ def test_a_kept_connection_killed_on_the_server_is_replaced_not_an_error(reads, 
 
     before, after = run_in_own_loop(main)
     assert after != before
+
+
+@pytest.mark.parametrize("new_loop", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"])
+def test_a_connection_killed_while_kept_is_dropped_before_use(reads, database_url, monkeypatch, new_loop) -> None:  # noqa: ANN001, E501
+    # The server's goodbye is noticed when it comes, so the next read takes a fresh connection
+    # at once: it never waits for the watchdog (made a minute long here) on a dead one.
+    monkeypatch.setattr(pg_wait, "WATCHDOG_TICK", 60.0)
+
+    async def main() -> tuple[int, int, bool, float]:
+        before = await _pid(reads)
+        kept = reads._connections().free[0]
+        await asyncio.to_thread(kill_backend, database_url, before)
+        for _ in range(100):  # until the goodbye has come
+            if kept.spoke_while_idle:
+                break
+            await asyncio.sleep(0.02)
+        started = time.monotonic()
+        after = await _pid(reads)
+        return before, after, kept.closed and kept not in reads._connections().free, time.monotonic() - started
+
+    result: list = []
+
+    def run() -> None:
+        loop = new_loop()
+        try:
+            result.append(loop.run_until_complete(main()))
+        finally:
+            loop.close()
+
+    th = threading.Thread(target=run)
+    th.start()
+    th.join(30)
+    assert not th.is_alive() and result, "the read waited"
+    before, after, closed, took = result[0]
+    assert closed and after != before and took < 30
 
 
 def test_a_fresh_connection_that_fails_is_an_error(reads, monkeypatch) -> None:  # noqa: ANN001

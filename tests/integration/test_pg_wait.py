@@ -121,11 +121,14 @@ def test_registered_once_however_many_reads(loop_class, conninfo) -> None:  # no
 
         side = await asyncio.gather(*(many(c, k * 1000) for k, c in enumerate(conns)))
         after_side = loop.added - before[0], loop.removed - before[1]
+        await asyncio.sleep(0.05)  # a loop that reports a socket once more after its answer
+        quiet = [c.spoke_while_idle for c in [conn, *conns]]
         for c in [conn, *conns]:
             c.finish()
-        return one, after_one, side, after_side, [c.closed for c in [conn, *conns]]
+        return one, after_one, side, after_side, [c.closed for c in [conn, *conns]], quiet
 
-    one, after_one, side, after_side, closed = _run(loop_class, main)
+    one, after_one, side, after_side, closed, quiet = _run(loop_class, main)
+    assert not any(quiet)  # nothing came while they were idle: none is taken for a goodbye
     assert [r[0] for r in one] == list(range(1, 101)) and len({r[1] for r in one}) == 1
     assert after_one == (1, 0)  # psycopg's own wait: 100 of each
     for k, rows in enumerate(side):
@@ -154,6 +157,7 @@ def test_readable_while_idle_leaves_the_loop_and_the_next_read_reports_it(loop_c
         idle = len(calls)
         await asyncio.sleep(0.2)  # the loop runs on: the closed socket must not wake it forever
         idle = (conn._watched, loop.removed - removed, calls[woken:idle], len(calls) - idle)
+        assert conn.spoke_while_idle
         with pytest.raises(psycopg.OperationalError):
             await _read(conn, 2)
         conn.finish()

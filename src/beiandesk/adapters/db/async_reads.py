@@ -176,8 +176,18 @@ class PgAsyncReads:
     async def _first(self, query: DirectQuery, params: dict[str, Any]) -> Any:
         kept = self._connections()
         async with kept.slots:
-            reused = bool(kept.free)
-            conn = kept.free.pop() if reused else await self._connect()
+            conn = None
+            while kept.free and conn is None:
+                conn = kept.free.pop()
+                # Nothing is due on a kept read connection: one that spoke while idle was, in
+                # all likelihood, told goodbye (a restart, a terminated backend). A fresh one,
+                # rather than a read that finds out (under uvloop, after the watchdog's tick).
+                if conn.closed or conn.spoke_while_idle:
+                    _finish([conn])
+                    conn = None
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect()
             try:
                 row = await query.first_async(conn.point_cursor, self.dialect, params)
             except psycopg.OperationalError:

@@ -20,7 +20,9 @@ for them (below).
   registration can be lost; that costs a tick, never a hung request.
 - **A socket readable while nobody waits** (a notice, the server closing the link) leaves
   the loop at once, so it cannot wake the loop again and again; the next wait registers it
-  again and reads what came. A wake-up with nothing to read (asyncio's selector loop reports
+  again and reads what came. ``spoke_while_idle`` tells the owner: a pool that never listens
+  for notifications drops such a connection rather than find out in a read whether it was the
+  server's goodbye. A wake-up with nothing to read (asyncio's selector loop reports
   the socket once more after the answer was read) changes nothing.
 
 The socket must leave its loop before it is closed (its number is reused by the next socket
@@ -132,6 +134,8 @@ class KeptConnection(psycopg.AsyncConnection):
     _watched: tuple[weakref.ref[asyncio.AbstractEventLoop], int, _Watchdog] | None = None
     _waiter: asyncio.Future[None] | None = None
     _stalled = False  # the last wait was ended by the watchdog
+    #: The socket was readable while nobody waited on it (see the module docstring).
+    spoke_while_idle = False
     _cursor: psycopg.AsyncCursor[Any] | None = None
 
     @property
@@ -181,7 +185,10 @@ class KeptConnection(psycopg.AsyncConnection):
             if not waiter.done():
                 waiter.set_result(None)
         elif self._watched is not None and _has_input(self._watched[1]):
-            self._unwatch()  # readable while nobody waits: off the loop until the next wait
+            # Readable while nobody waits: off the loop until the next wait (which reads what
+            # came: a notice, a notification, or the server's goodbye), and noted for the owner.
+            self._unwatch()
+            self.spoke_while_idle = True
 
     def _wake(self) -> None:
         waiter = self._waiter
