@@ -9,14 +9,20 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 
-def run_in_own_loop(make_coro: Callable[[], Coroutine[Any, Any, Any]], timeout: float = 30) -> Any:
-    """``asyncio.run(make_coro())`` in a new thread; its result, or its exception re-raised here."""
+def run_in_own_loop(
+    make_coro: Callable[[], Coroutine[Any, Any, Any]],
+    timeout: float = 30,
+    new_loop: Callable[[], asyncio.AbstractEventLoop] | None = None,
+) -> Any:
+    """``asyncio.run(make_coro())`` in a new thread (on a loop ``new_loop()`` makes, if given:
+    uvloop's, a counting one); its result, or its exception re-raised here."""
     result: list[Any] = []
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            result.append(asyncio.run(make_coro()))
+            with asyncio.Runner(loop_factory=new_loop) as runner:
+                result.append(runner.run(make_coro()))
         except BaseException as exc:  # noqa: BLE001 - re-raised below, in the test's thread
             errors.append(exc)
 

@@ -7,7 +7,6 @@ an ended loop and of a disposed engine are closed. PostgreSQL only."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import psycopg
@@ -151,20 +150,7 @@ def test_a_connection_killed_while_kept_is_dropped_before_use(reads, database_ur
         after = await _pid(reads)
         return before, after, kept.closed and kept not in reads._connections().free, time.monotonic() - started
 
-    result: list = []
-
-    def run() -> None:
-        loop = new_loop()
-        try:
-            result.append(loop.run_until_complete(main()))
-        finally:
-            loop.close()
-
-    th = threading.Thread(target=run)
-    th.start()
-    th.join(30)
-    assert not th.is_alive() and result, "the read waited"
-    before, after, closed, took = result[0]
+    before, after, closed, took = run_in_own_loop(main, new_loop=new_loop)  # fails if it waited
     assert closed and after != before and took < 30
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from beiandesk.adapters.db import pg_wait
 from beiandesk.adapters.db.pg_wait import KeptConnection
+from tests.own_loop import run_in_own_loop
 from tests.pg_support import database_url, kill_backend  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.pg
@@ -80,25 +81,11 @@ def conninfo(database_url: str) -> str:  # noqa: F811
 
 def _run(loop_class: type, make: Callable[[asyncio.AbstractEventLoop], Coroutine[Any, Any, Any]]) -> Any:
     """``make(loop)`` to completion on a new loop of ``loop_class`` in a thread of its own."""
-    result: list[Any] = []
-    errors: list[BaseException] = []
 
-    def run() -> None:
-        loop = loop_class()
-        try:
-            result.append(loop.run_until_complete(make(loop)))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            errors.append(exc)
-        finally:
-            loop.close()
+    async def main() -> Any:
+        return await make(asyncio.get_running_loop())
 
-    th = threading.Thread(target=run)
-    th.start()
-    th.join(30)
-    assert not th.is_alive(), "the loop did not finish in time"
-    if errors:
-        raise errors[0]
-    return result[0]
+    return run_in_own_loop(main, new_loop=loop_class)
 
 
 async def _read(conn: KeptConnection, i: int) -> tuple:
