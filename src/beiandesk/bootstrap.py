@@ -168,7 +168,9 @@ def build(
         # the loop (adapters/db/async_reads.py): run with the sync driver on the loop, each
         # round trip held it still — under wrk the server's thread was idle in poll() a
         # quarter of the time while PostgreSQL worked.
-        async_reads=None if sqlite else PgAsyncReads(engine, cipher),
+        async_reads=None
+        if sqlite
+        else PgAsyncReads(engine, cipher, size=settings.db_read_connections),
         # Single-write use cases (PATCH of an order) on the event loop, SQLite only: with the
         # write in the threadpool, the writer holding SQLite's one write lock waited for the
         # GIL behind the loop and the other threads after each statement and its fsync — the

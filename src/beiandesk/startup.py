@@ -47,6 +47,46 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
+#: pydantic's error types, said as a Chinese clause after the variable's name.
+_SETTING_ERRORS = {
+    "int_parsing": "须为整数",
+    "int_type": "须为整数",
+    "int_from_float": "须为整数",
+    "float_parsing": "须为数字",
+    "float_type": "须为数字",
+    "bool_parsing": "须为 true 或 false",
+    "bool_type": "须为 true 或 false",
+    "json_invalid": "须为 JSON",
+}
+
+
+def setting_problems(errors: list[dict[str, Any]]) -> list[str]:
+    """``Settings()``'s validation errors (pydantic's ``errors()``) as Chinese lines naming the
+    variable, e.g. ``BEIANDESK_DB_READ_CONNECTIONS 须不小于 1（当前为 0）``. A value is quoted
+    only where it cannot be a secret or hold one (numbers, switches): never a key, a token or a
+    URL."""
+    out = []
+    for e in errors:
+        field = str(e["loc"][0]) if e.get("loc") else ""
+        name = env_name(field) if field else "配置"
+        ctx = e.get("ctx") or {}
+        kind = e.get("type", "")
+        if kind in ("greater_than_equal", "greater_than"):
+            said = f"须{'不小于' if kind == 'greater_than_equal' else '大于'} {ctx.get('ge', ctx.get('gt'))}"
+        elif kind in ("less_than_equal", "less_than"):
+            said = f"须{'不大于' if kind == 'less_than_equal' else '小于'} {ctx.get('le', ctx.get('lt'))}"
+        else:
+            said = _SETTING_ERRORS.get(kind, "的取值不正确")
+        shown = field not in SECRET_FIELDS and field not in URL_FIELDS and not any(
+            word in field for word in ("key", "secret", "token", "password")
+        )
+        value = e.get("input")
+        if shown and isinstance(value, str | int | float) and len(str(value)) <= 40:
+            said += f"（当前为 {value}）"
+        out.append(f"{name} {said}")
+    return out
+
+
 def gateway_mode(settings: Settings) -> str:
     """``desk`` (staff hand-over on the authority desk) or ``gateway`` (an HTTP gateway)."""
     url = (settings.gateway_url or "").strip()

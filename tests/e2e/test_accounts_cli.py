@@ -161,3 +161,33 @@ def test_check_config_masks_secrets_and_names_what_is_missing(tmp_path) -> None:
     ok = cli(_env(tmp_path, None), "check-config")
     assert ok.returncode == 0 and "配置完整" in ok.stdout
 
+
+
+def test_a_setting_that_cannot_be_read_is_one_line_naming_it(tmp_path) -> None:
+    (tmp_path / "var").mkdir()
+    url = f"sqlite:///{tmp_path / 'never.db'}"
+    for var, value, said in (("BEIANDESK_DB_READ_CONNECTIONS", "0", "须不小于 1（当前为 0）"),
+                             ("BEIANDESK_DB_READ_CONNECTIONS", "65", "须不大于 64（当前为 65）"),
+                             ("BEIANDESK_WORKER_THREADS", "two", "须为整数（当前为 two）"),
+                             ("BEIANDESK_DEMO", "maybe", "须为 true 或 false（当前为 maybe）")):
+        for command in ("serve", "worker", "check-config", "sweep"):
+            r = cli(_env(tmp_path, url, **{var: value}), command)
+            assert r.exit_code == 2, (command, var, r.stderr)
+            assert r.stderr.strip() == f"beiandesk: {var} {said}", (command, r.stderr)
+    # a real process: the same line, no traceback
+    r = run(_env(tmp_path, url, BEIANDESK_DB_READ_CONNECTIONS="0"), "serve")
+    assert r.returncode == 2 and r.stderr.strip() == "beiandesk: BEIANDESK_DB_READ_CONNECTIONS 须不小于 1（当前为 0）"
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_a_bad_value_of_a_secret_or_a_url_is_not_repeated() -> None:
+    from beiandesk.startup import setting_problems
+
+    lines = setting_problems([
+        {"type": "string_type", "loc": ("secret_key",), "input": 12345},
+        {"type": "url_parsing", "loc": ("database_url",), "input": "postgresql://u:hunter2@h"},
+        {"type": "int_parsing", "loc": ("token_ttl_s",), "input": "hunter3"},
+        {"type": "int_parsing", "loc": ("call_retry_s",), "input": "soon"},
+    ])
+    assert lines == ["BEIANDESK_SECRET_KEY 的取值不正确", "BEIANDESK_DATABASE_URL 的取值不正确",
+                     "BEIANDESK_TOKEN_TTL_S 须为整数", "BEIANDESK_CALL_RETRY_S 须为整数（当前为 soon）"]

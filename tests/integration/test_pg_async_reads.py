@@ -121,6 +121,27 @@ def test_at_most_size_connections_per_loop(reads, monkeypatch) -> None:  # noqa:
     assert in_use["most"] == 3 and len(pids) == 3 and kept == 3
 
 
+def test_the_number_of_kept_connections_is_a_setting(reads, settings, fakes) -> None:  # noqa: ANN001
+    from beiandesk import bootstrap
+
+    assert reads.size == 6  # BEIANDESK_DB_READ_CONNECTIONS' default
+    built = bootstrap.build(settings.model_copy(update={"db_read_connections": 2}), migrate=False, **fakes)
+    try:
+        assert built.deps.async_reads.size == 2
+        async def six_at_once() -> list[int]:
+            return await asyncio.gather(*(_pid_slowly(built.deps.async_reads) for _ in range(6)))
+
+        pids = run_in_own_loop(six_at_once)
+        assert len(set(pids)) == 2  # six reads at once shared the two connections
+    finally:
+        built.engine.dispose()
+
+
+async def _pid_slowly(reads: PgAsyncReads) -> int:
+    slow = DirectQuery(select(func.pg_backend_pid().label("pid"), func.pg_sleep(literal_column("0.05")).label("s")))
+    return (await reads._first(slow, {})).pid
+
+
 def test_a_kept_connection_killed_on_the_server_is_replaced_not_an_error(reads, database_url) -> None:  # noqa: ANN001
     async def main() -> tuple[int, int]:
         before = await _pid(reads)

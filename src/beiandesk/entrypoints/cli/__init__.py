@@ -27,6 +27,25 @@ from beiandesk.entrypoints.cli import accounts as _accounts  # noqa: E402  (issu
 _accounts.register(app)
 
 
+@app.callback()
+def _settings_readable() -> None:
+    """Every command reads the settings: one that cannot be read (``BEIANDESK_TOKEN_TTL_S=abc``)
+    is said as one Chinese line naming the variable, exit 2 — not a pydantic traceback."""
+    import sys
+
+    from pydantic import ValidationError
+
+    from beiandesk.config import Settings
+    from beiandesk.startup import setting_problems
+
+    try:
+        Settings()
+    except ValidationError as exc:
+        for line in setting_problems(exc.errors(include_url=False)):
+            print(f"beiandesk: {line}", file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
 def main() -> None:
     import sys
 
