@@ -106,3 +106,65 @@ def test_listing_escapes_markup_in_names() -> None:
         "✗ 京ICP备1号-1 [bold]小站[/] http://x.cn/[a]",
         "    c: [red]原样[/red]",
     ]
+
+
+def _started(settings, *args: str) -> subprocess.Popen[str]:  # noqa: ANN001
+    env = {**os.environ, "BEIANDESK_DATABASE_URL": settings.database_url, "BEIANDESK_VAR_DIR": str(settings.var_dir),
+           "BEIANDESK_SECRET_KEY": settings.secret_key, "BEIANDESK_DATA_KEY": settings.data_key,
+           "BEIANDESK_PROBE_ALLOW_PRIVATE": "true", "TERMINAL_WIDTH": "200", "NO_COLOR": "1"}
+    return subprocess.Popen([sys.executable, "-m", "beiandesk", "sweep", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _wait_for_progress(deps, run_number: int) -> dict:  # noqa: ANN001
+    """The ``run_number``-th run once it has stored a batch of results (and its counts)."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with deps.uow(readonly=True) as uow:
+            runs = uow.conn.execute(select(t.sweep_runs).order_by(t.sweep_runs.c.id)).mappings().all()
+        if len(runs) >= run_number and runs[run_number - 1]["updated_at"] is not None:
+            return dict(runs[run_number - 1])
+        time.sleep(0.05)
+    raise AssertionError("the sweep stored no progress")
+
+
+def test_ctrl_c_and_kill_of_the_sweep_command(deps, settings, fakes) -> None:  # noqa: ANN001
+    import signal
+    import time
+    from datetime import UTC, datetime
+
+    from beiandesk.services import sweep
+
+    pages: dict[str, str] = {}
+
+    def slowly(host: str) -> str | None:
+        time.sleep(0.004)  # the loopback server answers one page at a time: a sweep of seconds
+        return pages.get(host)
+
+    with ManySites(slowly) as server:
+        pages.update(fill_websites(deps, 1000, server.port, lambda i, number: footer_page(number), by_path=True))
+        proc = _started(settings, "--concurrency", "4")
+        _wait_for_progress(deps, 1)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "巡检已中断：已检查 " in err and "结果已保存" in err
+        stopped = sweep.unfinished(deps)
+        assert stopped["state"] == "stopped" and 200 <= stopped["checked"] < 1000
+        assert f"已检查 {stopped['checked']} 个网站（0 个有问题）" in err
+
+        proc = _started(settings, "--concurrency", "4")
+        second = _wait_for_progress(deps, 2)
+        proc.kill()  # SIGKILL: nothing of the process runs after this
+        proc.communicate(timeout=30)
+    killed = sweep.unfinished(deps)
+    assert killed["id"] == second["id"] and killed["stopped_at"] is None and killed["finished_at"] is None
+    fakes["clock"].current = datetime.now(UTC)
+    assert sweep.unfinished(deps)["state"] == "running"  # for all anyone can tell, yet
+    fakes["clock"].advance(minutes=31)
+    assert sweep.unfinished(deps)["state"] == "stalled"
+    with deps.uow(readonly=True) as uow:
+        stored = uow.conn.execute(select(t.sweep_results.c.id).where(t.sweep_results.c.run_id == killed["id"])).all()
+    assert len(stored) == killed["checked"] >= 200  # what its row counts is stored

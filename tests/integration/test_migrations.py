@@ -89,3 +89,27 @@ def test_a_single_head_and_dated_revision_files() -> None:
     files = [p.name for p in resources.files("beiandesk.migrations.versions").iterdir()
              if p.name.endswith(".py") and p.name != "__init__.py"]
     assert files and all(re.match(r"^\d{8}_\w+\.py$", f) for f in files)
+
+
+def test_0004_keeps_one_result_per_website_per_run(seeded) -> None:  # noqa: ANN001
+    from sqlalchemy import insert, select
+
+    from beiandesk.adapters.db import tables as t
+
+    with seeded.uow(readonly=True) as uow:
+        website_id = uow.conn.execute(select(t.websites.c.id).limit(1)).scalar_one()
+        engine = uow.conn.engine
+    try:
+        _downgrade(engine, "0003")
+        with engine.begin() as conn:
+            run_id = conn.execute(insert(t.sweep_runs).values(
+                started_at=seeded.clock.now(), checked=2, failing=0)).inserted_primary_key[0]
+            for ok in (True, False):  # written twice (no constraint before 0004)
+                conn.execute(insert(t.sweep_results).values(run_id=run_id, website_id=website_id,
+                                                            checked_at=seeded.clock.now(), ok=ok, problems=[]))
+    finally:
+        upgrade(engine)
+    with engine.connect() as conn:
+        kept = conn.execute(select(t.sweep_results.c.ok).where(t.sweep_results.c.run_id == run_id)).scalars().all()
+    assert kept == [True]  # the earliest
+    assert _diff(engine) == []

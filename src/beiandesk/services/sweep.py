@@ -13,15 +13,31 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from beiandesk.domain.problems import Problem, error
 from beiandesk.services.deps import Deps
 from beiandesk.services.precheck import china_today
 
+log = logging.getLogger("beiandesk.sweep")
+
 PAGE = 500
 WRITE_BATCH = 200
+#: A run that has stored nothing for this long without finishing was killed: its process no
+#: longer runs (a batch of results is stored every ``WRITE_BATCH`` websites; at the probe's
+#: time-out and the default concurrency that is under ten minutes even when every site hangs).
+STALLED_AFTER = timedelta(minutes=30)
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run`: what was checked is stored, the run marked stopped;
+    ``summary`` holds the counts so far (still a ``KeyboardInterrupt``)."""
+
+    def __init__(self, summary: SweepSummary) -> None:
+        super().__init__()
+        self.summary = summary
 
 
 @dataclass
@@ -108,11 +124,18 @@ def run(
     if progress:
         progress(0, total)
     pending: list[dict[str, Any]] = []
+    stored = {"checked": 0, "failing": 0}  # what the stored results count
 
     def flush() -> None:
+        # The results and the counts so far in one transaction: the run's row never counts a
+        # result that is not stored.
+        checked = stored["checked"] + len(pending)
+        failing = stored["failing"] + sum(1 for row in pending if not row["ok"])
         with d.uow() as uow:
             uow.sweeps.add_results(summary.run_id, pending)
+            uow.sweeps.progress(summary.run_id, checked, failing, d.clock.now())
             uow.commit()
+        stored.update(checked=checked, failing=failing)
         pending.clear()
 
     def collect(result: SweepResult) -> None:
@@ -135,19 +158,46 @@ def run(
 
     window = max(1, concurrency) * 2
     in_flight: deque[Future[SweepResult]] = deque()
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep") as pool:
-        for site in _open_sites(d):
-            in_flight.append(pool.submit(_check, d, site))
-            while len(in_flight) >= window:
-                collect(in_flight.popleft().result())
-        while in_flight:
-            collect(in_flight.popleft().result())
-    if pending:
-        flush()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep") as pool:
+            try:
+                for site in _open_sites(d):
+                    in_flight.append(pool.submit(_check, d, site))
+                    while len(in_flight) >= window:
+                        collect(in_flight.popleft().result())
+                while in_flight:
+                    collect(in_flight.popleft().result())
+            finally:
+                for waiting in in_flight:  # stopping: the probes not yet begun are not begun
+                    waiting.cancel()
+        if pending:
+            flush()
+    except BaseException as exc:
+        # Counted from the rows themselves: a Ctrl-C may land between a count and its row.
+        summary.checked = stored["checked"] + len(pending)
+        summary.failing = stored["failing"] + sum(1 for row in pending if not row["ok"])
+        _stopped(d, summary, pending)
+        if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, SweepInterrupted):
+            raise SweepInterrupted(summary) from exc
+        raise
     with d.uow() as uow:
         uow.sweeps.finish(summary.run_id, summary.checked, summary.failing, d.clock.now())
         uow.commit()
     return summary
+
+
+def _stopped(d: Deps, summary: SweepSummary, pending: list[dict[str, Any]]) -> None:
+    """A run stopped halfway: store what it checked and mark it stopped — best effort, since
+    what stopped it may be the database itself (then the run shows as stalled instead)."""
+    try:
+        with d.uow() as uow:
+            if pending:
+                uow.sweeps.add_results(summary.run_id, pending)
+            uow.sweeps.stop(summary.run_id, summary.checked, summary.failing, d.clock.now())
+            uow.commit()
+        pending.clear()
+    except Exception:  # noqa: BLE001 - the original failure is the one raised
+        log.exception("巡检中断后未能保存已检查的结果（run %s）", summary.run_id)
 
 
 def sweep(
@@ -197,6 +247,27 @@ def per_day(d: Deps, days: int = 14) -> list[tuple[Any, int, int]]:
         r = last.get(day)
         out.append((day, r["failing"] if r else 0, r["checked"] if r else 0))
     return out
+
+
+def run_state(run_row: dict[str, Any], now: datetime) -> str:
+    """``finished``, ``stopped`` (Ctrl-C or an error, its results so far stored), ``stalled``
+    (it stopped storing results without finishing: its process was killed) or ``running``."""
+    if run_row.get("finished_at") is not None:
+        return "finished"
+    if run_row.get("stopped_at") is not None:
+        return "stopped"
+    last = run_row.get("updated_at") or run_row["started_at"]
+    return "stalled" if now - last > STALLED_AFTER else "running"
+
+
+def unfinished(d: Deps) -> dict[str, Any] | None:
+    """The newest run when it has not finished — still running, stopped, or killed — with its
+    ``state`` (:func:`run_state`) and the counts it had stored; None when the newest finished."""
+    with d.uow(readonly=True) as uow:
+        newest = uow.sweeps.newest()
+    if newest is None or newest["finished_at"] is not None:
+        return None
+    return {**newest, "state": run_state(newest, d.clock.now())}
 
 
 def latest(d: Deps, limit: int = 200) -> dict[str, Any] | None:

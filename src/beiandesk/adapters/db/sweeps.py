@@ -37,12 +37,36 @@ class SweepRepo:
         if rows:
             self.conn.execute(insert(t.sweep_results), [{**r, "run_id": run_id} for r in rows])
 
+    def progress(self, run_id: int, checked: int, failing: int, now: datetime) -> None:
+        """The counts so far, stored with each batch of results (a run killed halfway shows
+        what it had done)."""
+        self.conn.execute(
+            update(t.sweep_runs)
+            .where(t.sweep_runs.c.id == run_id)
+            .values(checked=checked, failing=failing, updated_at=now)
+        )
+
+    def stop(self, run_id: int, checked: int, failing: int, now: datetime) -> None:
+        """Stopped before the end (Ctrl-C, an error), with what it had checked stored."""
+        self.conn.execute(
+            update(t.sweep_runs)
+            .where(t.sweep_runs.c.id == run_id)
+            .values(checked=checked, failing=failing, updated_at=now, stopped_at=now)
+        )
+
     def finish(self, run_id: int, checked: int, failing: int, now: datetime) -> None:
         self.conn.execute(
             update(t.sweep_runs)
             .where(t.sweep_runs.c.id == run_id)
-            .values(finished_at=now, checked=checked, failing=failing)
+            .values(finished_at=now, checked=checked, failing=failing, updated_at=now)
         )
+
+    def newest(self) -> dict | None:
+        """The newest run, finished or not."""
+        r = t.sweep_runs
+        row = self.conn.execute(select(r).order_by(desc(r.c.started_at), desc(r.c.id)).limit(1))
+        found = row.first()
+        return dict(found._mapping) if found else None
 
     def runs(self, since: datetime) -> list[dict]:
         r = t.sweep_runs

@@ -403,6 +403,11 @@ sweep_runs = Table(
     Column("finished_at", UTCDateTime),
     Column("checked", Integer, nullable=False, default=0),
     Column("failing", Integer, nullable=False, default=0),
+    #: When the run last stored results (and its counts so far): a run that stopped reporting
+    #: without finishing was killed (the admin console says so).
+    Column("updated_at", UTCDateTime),
+    #: Set when the run was stopped (Ctrl-C, an error) with what it had checked stored.
+    Column("stopped_at", UTCDateTime),
 )
 
 #: Each website's result in each sweep: the history of its footer and reachability.
@@ -410,10 +415,12 @@ sweep_results = Table(
     "sweep_results",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("run_id", ForeignKey("sweep_runs.id"), nullable=False, index=True),
+    Column("run_id", ForeignKey("sweep_runs.id"), nullable=False),
     Column("website_id", ForeignKey("websites.id"), nullable=False),
     Column("checked_at", UTCDateTime, nullable=False),
     Column("ok", Boolean, nullable=False),
     Column("problems", JSON, nullable=False),
     Index("ix_sweep_results_website_checked", "website_id", "checked_at"),
+    # One result per website per run (and the index a run's results are read by).
+    UniqueConstraint("run_id", "website_id", name="uq_sweep_results_run_website"),
 )

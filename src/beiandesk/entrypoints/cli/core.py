@@ -194,14 +194,22 @@ def register(app: typer.Typer) -> None:
         _logging(settings)
         deps = bootstrap.build(settings).deps
         console = Console(stderr=True)
-        with Progress(console=console, transient=as_json) as bar:
-            task = bar.add_task("巡检网站", total=None)
-            summary = sweeps.run(
-                deps,
-                concurrency,
-                lambda done, total: bar.update(task, completed=done, total=total),
-                keep="none",  # listed from the database below: memory stays flat
+        try:
+            with Progress(console=console, transient=as_json) as bar:
+                task = bar.add_task("巡检网站", total=None)
+                summary = sweeps.run(
+                    deps,
+                    concurrency,
+                    lambda done, total: bar.update(task, completed=done, total=total),
+                    keep="none",  # listed from the database below: memory stays flat
+                )
+        except sweeps.SweepInterrupted as stop:
+            console.print(
+                f"巡检已中断：已检查 {stop.summary.checked} 个网站（{stop.summary.failing} 个有问题），"
+                "结果已保存，可在管理后台的运营报表中查看；重新运行 beiandesk sweep 即可完整巡检。",
+                soft_wrap=True,  # one line, however narrow the terminal: it may be grepped
             )
+            raise typer.Exit(130) from None
         results = sweeps.stored_results(deps, summary.run_id)
         if as_json:
             _sweep_json(summary.checked, summary.failing, results)

@@ -42,4 +42,5 @@ def reports(request: Request, d: DepsDep, user: AdminDep) -> Response:
         kind_labels=KIND_LABELS,
         sweep_chart=sweep_chart,
         latest_sweep=sweep.latest(d, limit=50),
+        unfinished_sweep=sweep.unfinished(d),
     )
