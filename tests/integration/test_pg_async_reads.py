@@ -101,7 +101,7 @@ def test_at_most_size_connections_per_loop(reads, monkeypatch) -> None:  # noqa:
     monkeypatch.setattr(reads, "size", 3)
     sleep = DirectQuery(select(func.pg_backend_pid().label("pid"), func.pg_sleep(literal_column("0.05")).label("slept")))
     in_use = {"now": 0, "most": 0}
-    real = DirectQuery.first_async
+    real = DirectQuery.first_prepared
 
     async def counted(self, *args):  # noqa: ANN001, ANN002, ANN202
         in_use["now"] += 1
@@ -111,7 +111,7 @@ def test_at_most_size_connections_per_loop(reads, monkeypatch) -> None:  # noqa:
         finally:
             in_use["now"] -= 1
 
-    monkeypatch.setattr(DirectQuery, "first_async", counted)
+    monkeypatch.setattr(DirectQuery, "first_prepared", counted)
 
     async def main() -> tuple[set[int], int]:
         rows = await asyncio.gather(*(reads._first(sleep, {}) for _ in range(12)))

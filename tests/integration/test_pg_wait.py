@@ -89,7 +89,7 @@ def _run(loop_class: type, make: Callable[[asyncio.AbstractEventLoop], Coroutine
 
 
 async def _read(conn: KeptConnection, i: int) -> tuple:
-    cur = conn.point_cursor
+    cur = conn.cursor()
     await cur.execute("SELECT %s::int + 1, pg_backend_pid()", (i,))
     return await cur.fetchone()
 
@@ -176,7 +176,7 @@ def test_waits_with_a_timeout_and_waits_to_write_are_psycopgs_own(loop_class, co
         # write whatever the machine's buffers have grown to.
         with socket.socket(fileno=os.dup(conn.pgconn.socket)) as same:
             same.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        cur = conn.point_cursor
+        cur = conn.cursor()
         await cur.execute("SELECT length(%s)", (big,))
         length = (await cur.fetchone())[0]
         after_write = (conn._watched, len(own))
@@ -198,7 +198,7 @@ def test_waits_with_a_timeout_and_waits_to_write_are_psycopgs_own(loop_class, co
 def test_a_cancelled_wait_leaves_nothing_behind(loop_class, conninfo) -> None:  # noqa: ANN001
     async def main(loop) -> tuple:  # noqa: ANN001
         conn = await KeptConnection.connect(conninfo, autocommit=True)
-        task = asyncio.create_task(conn.point_cursor.execute("SELECT pg_sleep(5)"))
+        task = asyncio.create_task(conn.cursor().execute("SELECT pg_sleep(5)"))
         await asyncio.sleep(0.2)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -307,3 +307,39 @@ def test_an_ended_loop_is_not_kept_alive_by_its_connections_or_its_watchdog(loop
     assert refs[0]() is None  # the open connection held it weakly, and so did the watchdogs
     conn.finish()  # nothing to take it off: closed all the same
     assert conn.closed and conn._watched is None
+
+
+_ADD = b"SELECT $1::int + $2::int AS sum, pg_backend_pid() AS pid WHERE $1::int >= 0"
+_DIVIDE = b"SELECT 10 / $1::int AS q"
+
+
+def test_prepared_reads_prepare_once_and_answer_rows_none_and_errors(loop_class, conninfo) -> None:  # noqa: ANN001
+    async def main(loop) -> tuple:  # noqa: ANN001
+        conn = await KeptConnection.connect(conninfo, autocommit=True)
+        connected = loop.added  # the connection attempt's own waits
+        rows = [(await conn.prepared_row(b"t_add", _ADD, [i, 1]))[0] for i in range(3)]
+        none, res = await conn.prepared_row(b"t_add", _ADD, [-5, 1])  # no row
+        columns = [(res.fname(i), res.ftype(i)) for i in range(res.nfields)]
+        with pytest.raises(psycopg.errors.DivisionByZero):  # psycopg's own error class
+            await conn.prepared_row(b"t_div", _DIVIDE, [0])
+        after = (await conn.prepared_row(b"t_div", _DIVIDE, [5]))[0]  # the connection still works
+        cur = conn.cursor()
+        await cur.execute("SELECT name, statement FROM pg_prepared_statements ORDER BY name")
+        prepared = await cur.fetchall()
+        watched = conn._watched is not None and conn._watched[0]() is loop
+        conn.finish()
+        return rows, none, columns, after, prepared, watched, loop.added - connected
+
+    rows, none, columns, after, prepared, watched, added = _run(loop_class, main)
+    assert [r[0] for r in rows] == [1, 2, 3] and len({r[1] for r in rows}) == 1
+    assert none is None and columns == [(b"sum", 23), (b"pid", 23)]  # int4, binary results
+    assert after == (2,)
+    assert [p[0] for p in prepared] == ["t_add", "t_div"]  # each prepared once on the connection
+    assert watched and added == 1  # its waits are this module's: the socket registered once
+
+
+def test_the_libpq_form_of_a_pyformat_statement() -> None:
+    from beiandesk.adapters.db.direct import _dollar_form
+
+    sql, names = _dollar_form("SELECT %(a)s, %(b)s, %(a)s, 'x %% y' WHERE c = %(c)s")
+    assert sql == b"SELECT $1, $2, $1, 'x % y' WHERE c = $3" and names == ("a", "b", "c")

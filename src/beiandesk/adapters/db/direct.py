@@ -13,6 +13,8 @@ It runs inside the caller's transaction (the unit of work's connection), on eith
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections import namedtuple
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,8 +23,28 @@ from sqlalchemy import Connection, Select
 from sqlalchemy.engine import Dialect
 
 
+_STATEMENT_NUMBERS = itertools.count(1)
+_PYFORMAT = re.compile(r"%%|%\((\w+)\)s")
+
+
+def _dollar_form(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """A pyformat statement (``%(name)s``, ``%%``) in libpq's form (``$1``, ``%``), with the
+    parameters' names in ``$n`` order (a name used twice is one parameter)."""
+    names: list[str] = []
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name is None:
+            return "%"
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _PYFORMAT.sub(one, sql).encode(), tuple(names)
+
+
 class _Prepared:
-    __slots__ = ("sql", "names", "keys", "row", "processors")
+    __slots__ = ("sql", "names", "keys", "row", "processors", "server")
 
     def __init__(self, stmt: Select, dialect: Dialect) -> None:
         compiled = stmt.compile(dialect=dialect)
@@ -40,6 +62,12 @@ class _Prepared:
         self.keys = tuple(stmt.selected_columns.keys())
         self.row = namedtuple("DirectRow", self.keys)  # type: ignore[misc]
         self.processors: list[Callable[[Any], Any] | None] | None = None
+        #: PostgreSQL: (the name it is prepared under on a connection, its libpq form, the
+        #: parameters' names in order) for ``first_prepared``.
+        self.server: tuple[bytes, bytes, tuple[str, ...]] | None = None
+        if dialect.name == "postgresql" and self.names is None:
+            sql, names = _dollar_form(self.sql)
+            self.server = (f"beiandesk_{next(_STATEMENT_NUMBERS)}".encode(), sql, names)
 
     def bind(self, stmt: Select, dialect: Dialect, description: Any) -> None:
         names = [desc[0] for desc in description]
@@ -95,16 +123,23 @@ class DirectQuery:
         prepared, raw = self._run(conn, params, many=False)
         return None if raw is None else self._row(prepared, raw)
 
-    async def first_async(self, cursor: Any, dialect: Dialect, params: Mapping[str, Any]) -> Any:
-        """``first`` on an async driver's cursor (psycopg's ``AsyncCursor`` of a connection in
-        autocommit, kept open by its caller for the next read): the same statement as the
-        dialect compiles it, the same processors, so the same row as ``first`` gives (tested
-        side by side)."""
-        prepared, args = self._prepare(dialect, params)
-        await cursor.execute(prepared.sql, args)
-        raw = await cursor.fetchone()
+    async def first_prepared(self, conn: Any, dialect: Dialect, params: Mapping[str, Any]) -> Any:
+        """``first`` on PostgreSQL through a ``pg_wait.KeptConnection`` (of a pool, in
+        autocommit), the statement prepared on it once (``prepared_row``): the same statement
+        as the dialect compiles it, the same processors, so the same row as ``first`` gives
+        (tested side by side)."""
+        prepared, _ = self._prepare(dialect, params)
+        server = prepared.server
+        if server is None:
+            raise TypeError("DirectQuery.first_prepared: PostgreSQL (pyformat) statements only")
+        name, sql, names = server
+        raw, res = await conn.prepared_row(name, sql, [params[n] for n in names])
         if prepared.processors is None:
-            prepared.bind(self.stmt, dialect, cursor.description)
+            prepared.bind(
+                self.stmt,
+                dialect,
+                [(res.fname(i).decode(), res.ftype(i)) for i in range(res.nfields)],
+            )
         return None if raw is None else self._row(prepared, raw)
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:

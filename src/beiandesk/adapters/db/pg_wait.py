@@ -25,6 +25,15 @@ for them (below).
   server's goodbye. A wake-up with nothing to read (asyncio's selector loop reports
   the socket once more after the answer was read) changes nothing.
 
+**Prepared point reads** (:meth:`KeptConnection.prepared_row`) skip psycopg's cursor: the
+statement is prepared once per connection under the caller's name, each read is libpq's
+``send_query_prepared`` and psycopg's own ``execute`` generator awaited through this wait, and
+the row is loaded by a psycopg ``Transformer`` kept per statement (its loaders chosen once),
+binary results. Measured here (the same eight-connection uvloop loop, ``GET
+/api/v1/websites/{id}``'s eighteen-column read): 84–92 µs of CPU per read through a kept
+cursor, 53–70 µs this way. Errors are psycopg's own classes (``error_from_result``): a
+terminated backend is an ``OperationalError`` as through a cursor.
+
 The socket must leave its loop before it is closed (its number is reused by the next socket
 the process opens), so the connection is closed by :meth:`KeptConnection.finish` (or
 ``close``), which does that on the loop's own thread, waiting for it there if that loop runs in
@@ -42,12 +51,18 @@ from collections.abc import Generator
 from typing import Any
 
 import psycopg
+from psycopg import errors, pq
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.generators import execute
 from psycopg.waiting import Ready, Wait
 
 log = logging.getLogger(__name__)
 
 _WAIT_R = Wait.R
 _READY_R = Ready.R
+_BINARY = pq.Format.BINARY
+_COMMAND_OK = pq.ExecStatus.COMMAND_OK
+_TUPLES_OK = pq.ExecStatus.TUPLES_OK
 
 #: The watchdog's tick: a wait that has lasted one is woken to register again.
 WATCHDOG_TICK = 0.1
@@ -124,10 +139,18 @@ def _watchdog(loop: asyncio.AbstractEventLoop) -> _Watchdog:
     return dog
 
 
+class _Statement:
+    """A statement prepared on one connection: its transformer, its loaders chosen at its
+    first row (the same columns every time), its parameters' formats."""
+
+    __slots__ = ("tx", "loaded", "formats")
+
+    def __init__(self, tx: Transformer, count: int) -> None:
+        self.tx, self.loaded, self.formats = tx, False, [PyFormat.TEXT] * count
+
+
 class KeptConnection(psycopg.AsyncConnection):
-    """See the module docstring. ``point_cursor`` is a cursor kept with the connection for its
-    point reads: a fresh cursor per read cost about as much as the wait saves (its row loaders
-    looked up again for every statement)."""
+    """See the module docstring."""
 
     #: (the loop, weakly: an ended loop is not kept alive by its connections; the socket's
     #: number as registered; the loop's watchdog)
@@ -136,13 +159,45 @@ class KeptConnection(psycopg.AsyncConnection):
     _stalled = False  # the last wait was ended by the watchdog
     #: The socket was readable while nobody waited on it (see the module docstring).
     spoke_while_idle = False
-    _cursor: psycopg.AsyncCursor[Any] | None = None
+    _statements: dict[bytes, _Statement] | None = None
 
-    @property
-    def point_cursor(self) -> psycopg.AsyncCursor[Any]:
-        if self._cursor is None:
-            self._cursor = self.cursor()
-        return self._cursor
+    async def prepared_row(
+        self, name: bytes, sql: bytes, params: list[Any]
+    ) -> tuple[tuple[Any, ...] | None, pq.abc.PGresult]:
+        """The first row of ``sql`` (``$1``-style placeholders, the parameters' types given by
+        the statement itself) run with ``params``, prepared on this connection as ``name`` at
+        its first use; and the result (its columns' names and types). Only for a connection
+        nothing else uses meanwhile (a pool's, in autocommit), one statement at a time."""
+        statements = self._statements
+        if statements is None:
+            statements = self._statements = {}
+        pgconn = self.pgconn
+        st = statements.get(name)
+        if st is None:
+            pgconn.send_prepare(name, sql)
+            self._checked(await self.wait(execute(pgconn)), _COMMAND_OK)
+            st = statements[name] = _Statement(Transformer(self), len(params))
+        tx = st.tx
+        pgconn.send_query_prepared(
+            name, tx.dump_sequence(params, st.formats), result_format=_BINARY
+        )
+        res = self._checked(await self.wait(execute(pgconn)), _TUPLES_OK)
+        if not res.ntuples:
+            return None, res
+        if st.loaded:
+            tx.set_pgresult(res, set_loaders=False)
+        else:
+            tx.set_pgresult(res)
+            st.loaded = True
+        return tx.load_row(0, tuple), res
+
+    def _checked(self, results: list[pq.abc.PGresult], wanted: pq.ExecStatus) -> pq.abc.PGresult:
+        for res in results:
+            if res.status != wanted:
+                raise errors.error_from_result(res, encoding=self.info.encoding)
+        if not results:
+            raise psycopg.OperationalError("PostgreSQL answered nothing")
+        return results[-1]
 
     async def wait(self, gen: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if args or kwargs.get("timeout") is not None:
