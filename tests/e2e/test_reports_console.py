@@ -54,16 +54,27 @@ def test_report_page_shows_the_latest_sweep(app, seeded) -> None:  # noqa: ANN00
         assert "合规巡检" in page and "检查 3 个网站" in page and "网站首页底部没有展示备案号" in page
 
 
+def _unfinished_run(deps, checked: int, failing: int, stopping: int | None = None) -> int:  # noqa: ANN001
+    """A run that stored ``checked`` results so far (a new one), or ``stopping`` stopped there."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        if stopping is None:
+            run_id = uow.sweeps.start(now)
+            uow.sweeps.progress(run_id, checked, failing, now)
+        else:
+            run_id = stopping
+            uow.sweeps.stop(run_id, checked, failing, now)
+        uow.commit()
+    return run_id
+
+
 def test_report_page_says_when_a_sweep_did_not_finish(app, seeded, fakes) -> None:  # noqa: ANN001
     from beiandesk.domain.problems import error
     from beiandesk.services import sweep
     seeded.site_probe.problems = [error("footer_filing_number_missing", "网站首页底部没有展示备案号")]
     sweep.run(seeded, concurrency=2)  # a finished sweep first
     fakes["clock"].advance(hours=1)
-    with seeded.uow() as uow:
-        run_id = uow.sweeps.start(fakes["clock"].now())
-        uow.sweeps.progress(run_id, 200, 7, fakes["clock"].now())
-        uow.commit()
+    run_id = _unfinished_run(seeded, 200, 7)
     with console_client(app) as web:
         log_in(web, "demo-admin")
         page = web.get("/admin/reports").text
@@ -73,18 +84,13 @@ def test_report_page_says_when_a_sweep_did_not_finish(app, seeded, fakes) -> Non
         page = web.get("/admin/reports").text
         assert "巡检进行中" not in page and "不再有进度，运行它的进程可能已退出" in page
         assert "已检查并保存 200 个网站的结果，其中 7 个有问题" in page and "最近一次完成的巡检" in page
-        with seeded.uow() as uow:
-            uow.sweeps.stop(run_id, 200, 7, fakes["clock"].now())
-            uow.commit()
+        _unfinished_run(seeded, 200, 7, stopping=run_id)
         page = web.get("/admin/reports").text
         assert "被中止" in page and "重新运行 <code>beiandesk sweep</code>" in page
 
 
 def test_report_page_with_only_an_unfinished_sweep(app, seeded, fakes) -> None:  # noqa: ANN001
-    with seeded.uow() as uow:
-        run_id = uow.sweeps.start(fakes["clock"].now())
-        uow.sweeps.stop(run_id, 40, 2, fakes["clock"].now())
-        uow.commit()
+    _unfinished_run(seeded, 40, 2, stopping=_unfinished_run(seeded, 0, 0))
     with console_client(app) as web:
         log_in(web, "demo-admin")
         page = web.get("/admin/reports").text
