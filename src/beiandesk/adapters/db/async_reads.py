@@ -8,7 +8,7 @@ PostgreSQL's own work waited for the next request. Awaited on psycopg's ``AsyncC
 the loop serves other requests meanwhile; each kept connection stays registered with its loop
 and runs each read as a statement prepared on it once, without a cursor
 (``pg_wait.KeptConnection``; measured there, per read: a kept cursor cost half of psycopg's
-own wait with a fresh cursor, and the prepared read a quarter less again).
+own wait with a fresh cursor, and the prepared read about a third less again).
 
 The statements are the sync repositories' own (``DirectQuery``, compiled by SQLAlchemy for
 the dialect, each column through its type's result processor) and the rows become domain
@@ -18,10 +18,10 @@ no snapshot anyway).
 
 Connections are kept per event loop (a connection waits on the loop it is used from), at most
 ``size`` in use at once per loop (``BEIANDESK_DB_READ_CONNECTIONS``, 6: fewer PostgreSQL
-backends woken per read were measured faster than 16); the others wait for one. A kept connection that fails — a
-restarted server, a terminated backend — is dropped and the read runs once more on a fresh
-one (a read is safe to repeat); any other failure, or a read cancelled halfway, drops its
-connection and is raised. ``engine.dispose()`` and the end of a loop close them.
+backends in turn were measured faster than 16); the others wait for one. A kept connection
+that fails — a restarted server, a terminated backend — is dropped and the read runs once more
+on a fresh one (a read is safe to repeat); any other failure, or a read cancelled halfway,
+drops its connection and is raised. ``engine.dispose()`` and the end of a loop close them.
 """
 
 from __future__ import annotations
