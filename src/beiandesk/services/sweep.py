@@ -9,11 +9,11 @@ history) with one ``sweep_runs`` row per sweep for the admin's chart.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 

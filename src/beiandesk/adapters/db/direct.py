@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import Dialect
 
-
 _STATEMENT_NUMBERS = itertools.count(1)
 _PYFORMAT = re.compile(r"%%|%\((\w+)\)s")
 
