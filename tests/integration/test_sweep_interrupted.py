@@ -62,6 +62,35 @@ def test_ctrl_c_halfway_stores_what_was_checked_and_marks_the_run_stopped(seeded
     assert sweep.latest(seeded)["id"] == done.run_id
 
 
+def test_ctrl_c_while_a_batch_commits_stores_it_once(seeded, monkeypatch) -> None:  # noqa: ANN001
+    """The Ctrl-C lands after a batch's COMMIT, while the commit waits for its fsync: the batch
+    is stored, and the stop neither stores it again nor miscounts it."""
+    fill_websites(seeded, 300, 9, lambda i, number: None)
+    seeded.site_probe = _StopsAt(None)
+    real_uow, commits = seeded.uow, []
+
+    def uow(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        unit = real_uow(*args, **kwargs)
+        real_commit = unit.commit
+
+        def commit() -> None:
+            real_commit()
+            commits.append(1)
+            if len(commits) == 2:  # the run's row, then the first batch of 200
+                raise KeyboardInterrupt
+
+        unit.commit = commit
+        return unit
+
+    monkeypatch.setattr(seeded, "uow", uow)
+    with pytest.raises(sweep.SweepInterrupted) as stopped:
+        sweep.run(seeded, concurrency=2, keep="none")
+    summary = stopped.value.summary
+    assert summary.checked == 200 == _stored(seeded, summary.run_id)
+    found = sweep.unfinished(seeded)
+    assert found["state"] == "stopped" and found["checked"] == 200
+
+
 def test_a_run_that_stops_reporting_is_stalled_not_running(seeded) -> None:  # noqa: ANN001
     clock = seeded.clock
     with seeded.uow() as uow:

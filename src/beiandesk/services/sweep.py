@@ -120,9 +120,6 @@ def run(
     with d.uow() as uow:
         summary.run_id = uow.sweeps.start(now)
         uow.commit()
-    total = _count_open(d)
-    if progress:
-        progress(0, total)
     pending: list[dict[str, Any]] = []
     stored = {"checked": 0, "failing": 0}  # what the stored results count
 
@@ -158,7 +155,11 @@ def run(
 
     window = max(1, concurrency) * 2
     in_flight: deque[Future[SweepResult]] = deque()
+    total = -1
     try:
+        total = _count_open(d)
+        if progress:
+            progress(0, total)
         with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sweep") as pool:
             try:
                 for site in _open_sites(d):
@@ -173,10 +174,7 @@ def run(
         if pending:
             flush()
     except BaseException as exc:
-        # Counted from the rows themselves: a Ctrl-C may land between a count and its row.
-        summary.checked = stored["checked"] + len(pending)
-        summary.failing = stored["failing"] + sum(1 for row in pending if not row["ok"])
-        _stopped(d, summary, pending)
+        _stopped(d, summary, pending, stored)
         if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, SweepInterrupted):
             raise SweepInterrupted(summary) from exc
         raise
@@ -186,16 +184,30 @@ def run(
     return summary
 
 
-def _stopped(d: Deps, summary: SweepSummary, pending: list[dict[str, Any]]) -> None:
+def _stopped(
+    d: Deps, summary: SweepSummary, pending: list[dict[str, Any]], stored: dict[str, int]
+) -> None:
     """A run stopped halfway: store what it checked and mark it stopped — best effort, since
-    what stopped it may be the database itself (then the run shows as stalled instead)."""
+    what stopped it may be the database itself (then the run shows as stalled instead).
+
+    The counts come from the rows, not from ``collect``'s tally (a Ctrl-C may land between a
+    count and its row), and from the run's own row: a batch's results and counts are one
+    transaction, so a run row that counts more than ``stored`` says the batch in ``pending``
+    was committed as the stop came (a Ctrl-C while the commit waited for its fsync)."""
     try:
         with d.uow() as uow:
+            row = uow.sweeps.get(summary.run_id) or {}
+            if row.get("checked", 0) > stored["checked"]:
+                stored.update(checked=row["checked"], failing=row["failing"])
+                pending.clear()
+            checked = stored["checked"] + len(pending)
+            failing = stored["failing"] + sum(1 for r in pending if not r["ok"])
             if pending:
                 uow.sweeps.add_results(summary.run_id, pending)
-            uow.sweeps.stop(summary.run_id, summary.checked, summary.failing, d.clock.now())
+            uow.sweeps.stop(summary.run_id, checked, failing, d.clock.now())
             uow.commit()
         pending.clear()
+        summary.checked, summary.failing = checked, failing
     except Exception:  # noqa: BLE001 - the original failure is the one raised
         log.exception("巡检中断后未能保存已检查的结果（run %s）", summary.run_id)
 

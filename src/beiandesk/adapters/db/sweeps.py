@@ -61,6 +61,11 @@ class SweepRepo:
             .values(finished_at=now, checked=checked, failing=failing, updated_at=now)
         )
 
+    def get(self, run_id: int) -> dict | None:
+        r = t.sweep_runs
+        found = self.conn.execute(select(r).where(r.c.id == run_id)).first()
+        return dict(found._mapping) if found else None
+
     def newest(self) -> dict | None:
         """The newest run, finished or not."""
         r = t.sweep_runs
