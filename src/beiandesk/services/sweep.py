@@ -126,8 +126,7 @@ def run(
     def flush() -> None:
         # The results and the counts so far in one transaction: the run's row never counts a
         # result that is not stored.
-        checked = stored["checked"] + len(pending)
-        failing = stored["failing"] + sum(1 for row in pending if not row["ok"])
+        checked, failing = _with_pending(stored, pending)
         with d.uow() as uow:
             uow.sweeps.add_results(summary.run_id, pending)
             uow.sweeps.progress(summary.run_id, checked, failing, d.clock.now())
@@ -184,6 +183,14 @@ def run(
     return summary
 
 
+def _with_pending(stored: dict[str, int], pending: list[dict[str, Any]]) -> tuple[int, int]:
+    """(checked, failing) once ``pending``'s rows are stored beside those ``stored`` counts."""
+    return (
+        stored["checked"] + len(pending),
+        stored["failing"] + sum(1 for row in pending if not row["ok"]),
+    )
+
+
 def _stopped(
     d: Deps, summary: SweepSummary, pending: list[dict[str, Any]], stored: dict[str, int]
 ) -> None:
@@ -200,8 +207,7 @@ def _stopped(
             if row.get("checked", 0) > stored["checked"]:
                 stored.update(checked=row["checked"], failing=row["failing"])
                 pending.clear()
-            checked = stored["checked"] + len(pending)
-            failing = stored["failing"] + sum(1 for r in pending if not r["ok"])
+            checked, failing = _with_pending(stored, pending)
             if pending:
                 uow.sweeps.add_results(summary.run_id, pending)
             uow.sweeps.stop(summary.run_id, checked, failing, d.clock.now())
